@@ -1,0 +1,70 @@
+"""The ``response-tool`` command line.
+
+Each sub-command lives in its own module under :mod:`response_tool.commands` and exposes
+``add_parser(subparsers)`` and ``run(args) -> int``. Errors of the core
+(:class:`~response_tool.errors.ResponseToolError`) become one line on stderr and exit code 2;
+no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from response_tool import __version__
+from response_tool.errors import ResponseToolError
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "response_tool.commands.inspect",
+    "response_tool.commands.phantom",
+    "response_tool.commands.assess",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse parser whose usage errors end with exit code 2 and a hint (argparse's default)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="response-tool",
+        description="Tumour-response assessment (RECIST 1.1, mRECIST, hepatic tumour burden).",
+    )
+    parser.add_argument("--version", action="version", version=f"response-tool {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
+            if exc.name == name:
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except ResponseToolError as exc:
+        print(f"response-tool {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"response-tool {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

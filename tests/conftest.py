@@ -1,0 +1,30 @@
+"""Shared fixtures: the third-party data beside the repository and a generated phantom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``. Missing data is a failure, not a skip (CI must not go green without it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(
+            f"{SHARED_DATA} is missing: the real-data tests need ../shared/data beside the repository."
+        )
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The multiphase longitudinal liver phantom (seed 0), generated once per test session."""
+    from response_tool.phantom import generate_phantom
+
+    out = tmp_path_factory.mktemp("phantom")
+    generate_phantom(out, seed=0)
+    return out
