@@ -1,0 +1,527 @@
+"""Find, group and load DICOM image series.
+
+* :func:`scan_dicom` walks a folder tree (any file names, no extension needed), reads headers only,
+  groups files into studies (StudyInstanceUID) and series (SeriesInstanceUID, split further when a
+  series mixes orientations, image sizes or acquisitions), skips non-image objects with a note, and
+  detects each series' contrast phase.
+* :func:`load_series` reads one series into a ``(z, y, x)`` volume in Hounsfield units (int16 when
+  the rescale is lossless), sorted by ImagePositionPatient projected on the slice normal — never by
+  InstanceNumber — with the slice spacing taken from those positions — never from SliceThickness.
+
+Uncompressed little-endian pixel data is read straight from each file into a preallocated, sorted
+volume (the byte offset of PixelData is recorded while scanning), which is close to the cost of
+reading the bytes at all; compressed transfer syntaxes (JPEG 2000, JPEG-LS, JPEG lossless, RLE) go
+through pydicom's pixel handlers (pylibjpeg plugins).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from response_tool.errors import DicomInputError
+
+from .phase import PhaseGuess, PhaseInput, guess_phase, refine_with_study_order
+from .volume import Volume
+
+Progress = Callable[[int, int], None]
+
+#: Modalities that are not images we can read, and why we skip them.
+NON_IMAGE_MODALITIES = {
+    "SR": "structured report", "SEG": "segmentation object", "PR": "presentation state",
+    "RTSTRUCT": "RT structure set", "KO": "key object selection", "REG": "registration",
+    "RTPLAN": "RT plan", "RTDOSE": "RT dose", "DOC": "encapsulated document",
+}
+_DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+_UNCOMPRESSED_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+
+#: Geometry tolerances (mm, or fraction of the usual step) used for the loader's warnings.
+DUPLICATE_POSITION_MM = 1e-3
+UNIFORM_SPACING_TOLERANCE = 0.01  # relative deviation of one step from the median step
+MISSING_SLICE_FACTOR = 1.5  # a step this many times the median step means missing slice(s)
+TILT_TOLERANCE_MM = 0.01  # in-plane drift of slice origins along the stack
+ORIENTATION_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class SliceHeader:
+    """What the loader needs of one file, read while scanning."""
+
+    path: Path
+    position_xyz_mm: tuple[float, float, float]
+    pixel_offset: int | None  # byte offset of uncompressed pixel data in the file, if any
+    pixel_length: int | None
+    rescale_slope: float
+    rescale_intercept: float
+    instance_number: int | None
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One image series (headers only, no pixels)."""
+
+    study_instance_uid: str
+    series_instance_uid: str
+    sub_series: int
+    patient_id: str
+    study_date: dt.date | None
+    modality: str
+    description: str
+    protocol_name: str
+    series_number: int | None
+    acquisition_time: dt.time | None
+    files: tuple[Path, ...]
+    n_slices: int
+    rows: int
+    columns: int
+    spacing_zyx_mm: tuple[float, float, float]
+    origin_xyz_mm: tuple[float, float, float]
+    direction_xyz: tuple[tuple[float, float, float], ...]
+    phase: PhaseGuess
+    warnings: tuple[str, ...]
+    contrast_agent: str | None = None
+    study_description: str = ""
+    transfer_syntax_uid: str = ""
+    bits_allocated: int = 16
+    pixel_representation: int = 0
+    slices: tuple[SliceHeader, ...] = field(default=(), repr=False, compare=False)
+
+    def with_phase(self, phase: str, reason: str) -> SeriesInfo:
+        """A copy with the reader's phase; the detected phase stays in the evidence."""
+        evidence = self.phase.evidence + (
+            f"overridden: {self.phase.phase} → {phase} ({reason})",)
+        return dataclasses.replace(
+            self, phase=PhaseGuess(phase, evidence, "high", overridden=True))
+
+    @property
+    def label(self) -> str:
+        return f"{self.description or 'series'} ({self.series_instance_uid})"
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    study_instance_uid: str
+    study_date: dt.date | None
+    patient_id: str
+    description: str
+    series: tuple[SeriesInfo, ...]
+
+
+@dataclass(frozen=True)
+class DicomScan:
+    """Result of :func:`scan_dicom`: studies in date order and the files that were skipped."""
+
+    root: Path
+    studies: tuple[StudyInfo, ...]
+    skipped: tuple[tuple[Path, str], ...]
+
+    @property
+    def series(self) -> tuple[SeriesInfo, ...]:
+        return tuple(s for st in self.studies for s in st.series)
+
+
+# -- header helpers ------------------------------------------------------------------------------
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(str(value)[:8], "%Y%m%d").date() if value else None
+    except ValueError:
+        return None
+
+
+def _time(value: Any) -> dt.time | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    main, _, frac = text.partition(".")
+    main = main.replace(":", "")
+    try:
+        t = dt.datetime.strptime(main[:6].ljust(6, "0"), "%H%M%S").time()
+    except ValueError:
+        return None
+    micro = int((frac + "000000")[:6]) if frac.isdigit() else 0
+    return t.replace(microsecond=micro)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _pixel_location(ds: pydicom.Dataset, fh: Any) -> tuple[int | None, int | None]:
+    """Offset and length of uncompressed little-endian PixelData, from the stopped file position."""
+    if ds.file_meta.get("TransferSyntaxUID") not in _UNCOMPRESSED_LE:
+        return None, None
+    start = fh.tell()
+    header = fh.read(12)
+    if len(header) < 8 or header[:4] != b"\xe0\x7f\x10\x00":
+        return None, None
+    if ds.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian:
+        return start + 8, int.from_bytes(header[4:8], "little")
+    return start + 12, int.from_bytes(header[8:12], "little")
+
+
+@dataclass
+class _Header:
+    ds: pydicom.Dataset
+    path: Path
+    offset: int | None
+    length: int | None
+
+
+def _read_header(path: Path) -> tuple[_Header | None, str | None]:
+    try:
+        with open(path, "rb") as fh:
+            ds = pydicom.dcmread(fh, stop_before_pixels=True)
+            offset, length = _pixel_location(ds, fh)
+    except InvalidDicomError:
+        return None, "not a DICOM file"
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        return None, f"unreadable DICOM header ({type(exc).__name__}: {exc})"
+    sop_class = str(ds.file_meta.get("MediaStorageSOPClassUID", ""))
+    if sop_class == _DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
+        return None, "DICOMDIR (index file), skipped"
+    modality = str(ds.get("Modality", ""))
+    if modality in NON_IMAGE_MODALITIES:
+        return None, f"{modality} {NON_IMAGE_MODALITIES[modality]} (not an image), skipped"
+    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    if "LOCALIZER" in image_type:
+        return None, "localizer (scout) image, skipped"
+    if "Rows" not in ds or "Columns" not in ds:
+        return None, "no image pixel module (Rows/Columns), skipped"
+    if "ImagePositionPatient" not in ds or "ImageOrientationPatient" not in ds:
+        return None, ("no ImagePositionPatient/ImageOrientationPatient: cannot place the slice "
+                      "in 3-D; export the series with its geometry")
+    if "PixelSpacing" not in ds:
+        return None, ("no PixelSpacing: cannot measure in millimetres; re-export the series from "
+                      "the scanner or PACS with PixelSpacing")
+    return _Header(ds, path, offset, length), None
+
+
+def _iter_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+    return files
+
+
+# -- grouping and geometry -----------------------------------------------------------------------
+def _orientation(ds: pydicom.Dataset) -> tuple[float, ...]:
+    return tuple(round(float(v), ORIENTATION_DECIMALS) + 0.0 for v in ds.ImageOrientationPatient)
+
+
+def _geometry_key(h: _Header) -> tuple[Any, ...]:
+    ds = h.ds
+    spacing = tuple(round(float(v), 4) for v in ds.PixelSpacing)
+    return (_orientation(ds), int(ds.Rows), int(ds.Columns), spacing)
+
+
+def _normal(orientation: tuple[float, ...]) -> np.ndarray:
+    row = np.asarray(orientation[:3], dtype=float)
+    col = np.asarray(orientation[3:], dtype=float)
+    n = np.cross(row, col)
+    return n / np.linalg.norm(n)
+
+
+def _split_by_acquisition(headers: list[_Header]) -> list[list[_Header]]:
+    """Split a same-geometry group by acquisition when positions repeat across acquisitions."""
+    normal = _normal(_orientation(headers[0].ds))
+    proj = [round(float(np.dot(normal, np.asarray(h.ds.ImagePositionPatient, float))), 3)
+            for h in headers]
+    if len(set(proj)) == len(proj):
+        return [headers]
+    by_acq: dict[Any, list[_Header]] = defaultdict(list)
+    for h in headers:
+        key = (_int(h.ds.get("AcquisitionNumber")), str(h.ds.get("AcquisitionTime", ""))[:6])
+        by_acq[key].append(h)
+    if len(by_acq) < 2:
+        return [headers]
+    return [by_acq[k] for k in sorted(by_acq, key=lambda k: (k[1], k[0] or 0))]
+
+
+def _geometry(headers: list[_Header]) -> tuple[list[_Header], tuple[float, float, float],
+                                                np.ndarray, list[str]]:
+    """Sort along the normal; spacing from positions; warnings for gaps, tilt, duplicates."""
+    ds0 = headers[0].ds
+    orientation = _orientation(ds0)
+    normal = _normal(orientation)
+    positions = np.array([[float(v) for v in h.ds.ImagePositionPatient] for h in headers])
+    along = positions @ normal
+    order = np.argsort(along, kind="stable")
+    headers = [headers[i] for i in order]
+    positions, along = positions[order], along[order]
+    row_mm, col_mm = (float(v) for v in ds0.PixelSpacing)  # row spacing (y), column spacing (x)
+    warnings: list[str] = []
+    z = float("nan")
+    if len(headers) == 1:
+        thickness = ds0.get("SliceThickness")
+        z = float(thickness) if thickness else 1.0
+        warnings.append(
+            f"single slice: no slice spacing from positions; using "
+            f"{'SliceThickness ' if thickness else 'a nominal '}{z:g} mm for display only "
+            "(volumes from this series are not meaningful)")
+    else:
+        steps = np.diff(along)
+        dup = steps < DUPLICATE_POSITION_MM
+        if dup.any():
+            warnings.append(f"{int(dup.sum())} duplicate slice position(s) (same position along "
+                            "the normal); the series may hold two acquisitions — check it")
+        good = steps[~dup]
+        z = float(np.median(good)) if good.size else 1.0
+        if good.size:
+            gaps = good > MISSING_SLICE_FACTOR * z
+            if gaps.any():
+                missing = int(np.sum(np.round(good[gaps] / z) - 1))
+                where = ", ".join(f"{along[i]:.1f}→{along[i + 1]:.1f} mm"
+                                  for i in np.flatnonzero(~dup)[gaps][:3])
+                warnings.append(f"missing slice(s): about {missing} slice(s) absent "
+                                f"(gaps at {where}; usual step {z:.2f} mm)")
+            irregular = np.abs(good - z) > UNIFORM_SPACING_TOLERANCE * z
+            if (irregular & ~gaps).any():
+                warnings.append(f"non-uniform slice spacing: steps {good.min():.3f}–"
+                                f"{good.max():.3f} mm (median {z:.3f} mm is used)")
+        drift = (positions - positions[0]) - np.outer(along - along[0], normal)
+        shift = float(np.max(np.linalg.norm(drift, axis=1)))
+        if shift > TILT_TOLERANCE_MM:
+            extent = float(along[-1] - along[0]) or 1.0
+            angle = float(np.degrees(np.arctan2(shift, extent)))
+            warnings.append(f"gantry tilt / sheared stack: slice origins drift {shift:.2f} mm "
+                            f"off the normal (≈{angle:.1f}°); the volume is not resampled")
+    row = np.asarray(orientation[:3], float)
+    col = np.asarray(orientation[3:], float)
+    direction = np.column_stack([row, col, normal])
+    return headers, (z, row_mm, col_mm), direction, warnings
+
+
+def _series_info(headers: list[_Header], sub: int, extra_warnings: list[str]) -> SeriesInfo:
+    headers, spacing, direction, warnings = _geometry(headers)
+    ds = headers[0].ds
+    agent = ds.get("ContrastBolusAgent")
+    acq = _time(ds.get("AcquisitionTime") or ds.get("SeriesTime") or ds.get("ContentTime"))
+    phase = guess_phase(PhaseInput(
+        description=str(ds.get("SeriesDescription", "")),
+        protocol_name=str(ds.get("ProtocolName", "")),
+        modality=str(ds.get("Modality", "")),
+        contrast_agent=None if agent is None else str(agent),
+        contrast_start=_time(ds.get("ContrastBolusStartTime")),
+        acquisition_time=acq,
+    ))
+    slices = tuple(
+        SliceHeader(
+            path=h.path,
+            position_xyz_mm=tuple(float(v) for v in h.ds.ImagePositionPatient),  # type: ignore[arg-type]
+            pixel_offset=h.offset, pixel_length=h.length,
+            rescale_slope=float(h.ds.get("RescaleSlope", 1) or 1),
+            rescale_intercept=float(h.ds.get("RescaleIntercept", 0) or 0),
+            instance_number=_int(h.ds.get("InstanceNumber")),
+        )
+        for h in headers
+    )
+    return SeriesInfo(
+        study_instance_uid=str(ds.get("StudyInstanceUID", "")),
+        series_instance_uid=str(ds.get("SeriesInstanceUID", "")),
+        sub_series=sub,
+        patient_id=str(ds.get("PatientID", "")),
+        study_date=_date(ds.get("StudyDate") or ds.get("SeriesDate")),
+        modality=str(ds.get("Modality", "")),
+        description=str(ds.get("SeriesDescription", "")).strip(),
+        protocol_name=str(ds.get("ProtocolName", "")).strip(),
+        series_number=_int(ds.get("SeriesNumber")),
+        acquisition_time=acq,
+        files=tuple(h.path for h in headers),
+        n_slices=len(headers),
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        spacing_zyx_mm=spacing,
+        origin_xyz_mm=slices[0].position_xyz_mm,
+        direction_xyz=tuple(tuple(float(v) for v in r) for r in direction),  # type: ignore[misc]
+        phase=phase,
+        warnings=tuple(extra_warnings + warnings),
+        contrast_agent=None if agent is None else str(agent),
+        study_description=str(ds.get("StudyDescription", "")).strip(),
+        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID", "")),
+        bits_allocated=int(ds.get("BitsAllocated", 16)),
+        pixel_representation=int(ds.get("PixelRepresentation", 0)),
+        slices=slices,
+    )
+
+
+def _split_series(headers: list[_Header]) -> list[SeriesInfo]:
+    groups: dict[tuple[Any, ...], list[_Header]] = defaultdict(list)
+    for h in headers:
+        groups[_geometry_key(h)].append(h)
+    parts: list[list[_Header]] = []
+    for key in sorted(groups, key=lambda k: -len(groups[k])):
+        parts.extend(_split_by_acquisition(groups[key]))
+    notes = []
+    if len(groups) > 1:
+        notes.append(f"series mixed {len(groups)} orientations/sizes/pixel spacings; "
+                     f"split into {len(parts)} sub-series")
+    elif len(parts) > 1:
+        notes.append(f"series held {len(parts)} acquisitions at the same positions; split")
+    if len(parts) == 1:
+        return [_series_info(parts[0], 0, notes)]
+    return [_series_info(p, i + 1, notes) for i, p in enumerate(parts)]
+
+
+def scan_dicom(root: str | os.PathLike[str], progress: Progress | None = None) -> DicomScan:
+    """Find the DICOM image series under ``root`` (headers only).
+
+    Raises
+    ------
+    DicomInputError
+        If ``root`` does not exist or holds no readable DICOM image series.
+    """
+    root_path = Path(root)
+    if not root_path.exists():
+        raise DicomInputError(f"{root_path}: no such file or folder; check the path")
+    files = _iter_files(root_path)
+    if not files:
+        raise DicomInputError(f"{root_path}: the folder is empty; point to a folder of DICOM files")
+    skipped: list[tuple[Path, str]] = []
+    by_series: dict[tuple[str, str], list[_Header]] = defaultdict(list)
+    for i, path in enumerate(files):
+        header, reason = _read_header(path)
+        if header is None:
+            skipped.append((path, reason or "skipped"))
+        else:
+            ds = header.ds
+            by_series[(str(ds.get("StudyInstanceUID", "")),
+                       str(ds.get("SeriesInstanceUID", "")))].append(header)
+        if progress is not None:
+            progress(i + 1, len(files))
+    if not by_series:
+        reasons = sorted({r for _, r in skipped})
+        raise DicomInputError(
+            f"{root_path}: no DICOM image series found in {len(files)} file(s) "
+            f"({'; '.join(reasons[:3])}); point to a folder that holds CT/MR image files")
+    series_by_study: dict[str, list[SeriesInfo]] = defaultdict(list)
+    for (study_uid, _), headers in by_series.items():
+        series_by_study[study_uid].extend(_split_series(headers))
+    studies = []
+    for study_uid, series in series_by_study.items():
+        series = _refine_phases(series)
+        series.sort(key=lambda s: (s.acquisition_time or dt.time(0), s.series_number or 0,
+                                   s.sub_series))
+        first = series[0]
+        studies.append(StudyInfo(study_uid, first.study_date, first.patient_id,
+                                 first.study_description, tuple(series)))
+    studies.sort(key=lambda s: (s.study_date is None, s.study_date or dt.date.min))
+    return DicomScan(root_path, tuple(studies), tuple(skipped))
+
+
+def _refine_phases(series: list[SeriesInfo]) -> list[SeriesInfo]:
+    has_agent = [bool(s.contrast_agent) and s.contrast_agent.strip().lower() not in ("none", "no")
+                 for s in series]
+    refined = refine_with_study_order([s.phase for s in series],
+                                      [s.acquisition_time for s in series], has_agent)
+    return [dataclasses.replace(s, phase=p) for s, p in zip(series, refined, strict=True)]
+
+
+# -- pixel loading -------------------------------------------------------------------------------
+def _stored_dtype(info: SeriesInfo) -> np.dtype:
+    if info.bits_allocated == 16:
+        return np.dtype("<i2") if info.pixel_representation == 1 else np.dtype("<u2")
+    if info.bits_allocated == 8:
+        return np.dtype("i1") if info.pixel_representation == 1 else np.dtype("u1")
+    if info.bits_allocated == 32:
+        return np.dtype("<i4") if info.pixel_representation == 1 else np.dtype("<u4")
+    raise DicomInputError(f"{info.label}: BitsAllocated {info.bits_allocated} is not supported")
+
+
+def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None) -> None:
+    """Fill ``out`` (n, rows, cols; stored dtype) from the files in sorted order."""
+    frame_bytes = info.rows * info.columns * out.dtype.itemsize
+    fast = all(s.pixel_offset is not None and s.pixel_length is not None
+               and s.pixel_length >= frame_bytes for s in info.slices)
+    for i, s in enumerate(info.slices):
+        target = out[i]
+        try:
+            if fast:
+                with open(s.path, "rb", buffering=0) as fh:
+                    fh.seek(s.pixel_offset)  # type: ignore[arg-type]
+                    got = fh.readinto(memoryview(target).cast("B"))  # type: ignore[attr-defined]
+                if got != frame_bytes:
+                    raise DicomInputError(
+                        f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
+                        "the file is damaged — re-export or remove it")
+            else:
+                ds = pydicom.dcmread(s.path)
+                arr = ds.pixel_array
+                if arr.shape != target.shape:
+                    raise DicomInputError(
+                        f"{s.path}: image size {arr.shape} differs from the series "
+                        f"{target.shape}; re-export the series")
+                target[...] = arr
+        except DicomInputError:
+            raise
+        except Exception as exc:  # pydicom/codec errors: say which file and what to do
+            raise DicomInputError(
+                f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "
+                "damaged or uses a transfer syntax without an installed decoder") from exc
+        if progress is not None:
+            progress(i + 1, info.n_slices)
+
+
+def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
+    """Load ``info`` as a ``(z, y, x)`` volume in HU (int16 when lossless, else float32)."""
+    stored = np.empty((info.n_slices, info.rows, info.columns), dtype=_stored_dtype(info))
+    _read_raw_into(info, stored, progress)
+    slopes = np.array([s.rescale_slope for s in info.slices])
+    intercepts = np.array([s.rescale_intercept for s in info.slices])
+    array = _rescale(stored, slopes, intercepts)
+    return Volume(
+        array=array,
+        spacing_zyx_mm=info.spacing_zyx_mm,
+        origin_xyz_mm=info.origin_xyz_mm,
+        direction_xyz=np.asarray(info.direction_xyz, dtype=float),
+        series=info,
+        warnings=info.warnings,
+    )
+
+
+def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+    """Apply RescaleSlope/Intercept; int16 in place when lossless, else float32."""
+    uniform = np.all(slopes == slopes[0]) and np.all(intercepts == intercepts[0])
+    slope, intercept = float(slopes[0]), float(intercepts[0])
+    if uniform and slope == 1.0 and intercept.is_integer() and stored.dtype.itemsize <= 2:
+        lo, hi = (int(v) for v in (stored.min(), stored.max())) if stored.size else (0, 0)
+        i16 = np.iinfo(np.int16)
+        if i16.min <= lo + intercept and hi + intercept <= i16.max:
+            if stored.dtype == np.int16 or (stored.dtype == np.uint16 and hi <= i16.max):
+                out = stored.view(np.int16)
+            else:
+                out = stored.astype(np.int16)
+            if intercept:
+                out += np.int16(intercept)
+            return out
+    out = stored.astype(np.float32)
+    out *= slopes.astype(np.float32)[:, None, None]
+    out += intercepts.astype(np.float32)[:, None, None]
+    return out
+
+
+def single_series(scan: DicomScan) -> SeriesInfo:
+    """The one series of ``scan``; an error listing them when there are several."""
+    series = scan.series
+    if len(series) == 1:
+        return series[0]
+    listing = "; ".join(f"{s.description or '?'} [{s.series_instance_uid}]" for s in series[:6])
+    raise DicomInputError(
+        f"{scan.root}: holds {len(series)} series ({listing}); point to one series' folder")
+
