@@ -81,7 +81,7 @@ PHASE_KEYWORDS: tuple[Keyword, ...] = (
     # arterial
     Keyword(ARTERIAL, r"arterial|arteriell|arterielle|art[eé]riel(?:le)?|arteriale|arteriosa", "EN/DE/FR/IT/ES"),
     Keyword(ARTERIAL, r"art|arter|ap|hap|lap|eap", "abbreviations (ART, AP, HAP = hepatic arterial)"),
-    Keyword(ARTERIAL, r"late[- ]?arterial|early[- ]?arterial|sp[aä]tarteriell", "English / German"),
+    Keyword(ARTERIAL, r"(?:late|early|sp[aä]t)[- ]?art(?:erial|eriell)?", "English / German"),
     Keyword(ARTERIAL, r"fase[- ]?arterial|fase[- ]?arteriosa|temps[- ]?art[eé]riel", "ES/IT/FR"),
     Keyword(ARTERIAL, r"angio|cta", "CT angiography protocols"),
     # portal venous

@@ -1,0 +1,9 @@
+"""A deterministic multiphase longitudinal liver phantom written as real CT DICOM.
+
+See :mod:`response_tool.phantom.scenario` for the anatomy, lesions and expected responses, and
+``docs/phantom.md`` for the ground truth's definitions.
+"""
+
+from .generate import PhantomResult, baseline_focus, generate_phantom
+
+__all__ = ["PhantomResult", "baseline_focus", "generate_phantom"]
