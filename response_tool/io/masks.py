@@ -56,15 +56,24 @@ def read_label_image(path: str | os.PathLike[str]) -> sitk.Image:
         f"{p}: not a mask file this tool reads; use NIfTI (.nii/.nii.gz), NRRD (.nrrd) or DICOM SEG")
 
 
-def _extent_text(image: sitk.Image) -> str:
-    size = image.GetSize()
-    corners = [image.TransformContinuousIndexToPhysicalPoint((a, b, c))
-               for a in (-0.5, size[0] - 0.5) for b in (-0.5, size[1] - 0.5)
-               for c in (-0.5, size[2] - 0.5)]
-    arr = np.array(corners)
-    lo, hi = arr.min(axis=0), arr.max(axis=0)
+def _corners_text(corners: np.ndarray) -> str:
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
     return "x {:.1f}..{:.1f}, y {:.1f}..{:.1f}, z {:.1f}..{:.1f} mm".format(
         lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
+
+
+def _image_extent(image: sitk.Image) -> str:
+    size = image.GetSize()
+    return _corners_text(np.array([
+        image.TransformContinuousIndexToPhysicalPoint((a, b, c))
+        for a in (-0.5, size[0] - 0.5) for b in (-0.5, size[1] - 0.5) for c in (-0.5, size[2] - 0.5)]))
+
+
+def _volume_extent(volume: Volume) -> str:
+    nz, ny, nx = volume.shape_zyx
+    idx = np.array([(c, b, a) for a in (-0.5, nx - 0.5) for b in (-0.5, ny - 0.5)
+                    for c in (-0.5, nz - 0.5)])
+    return _corners_text(volume.index_zyx_to_xyz_mm(idx))
 
 
 def resample_labels(labels: sitk.Image, reference: Volume) -> np.ndarray:
@@ -87,20 +96,16 @@ def load_label_map(path: str | os.PathLike[str], reference: Volume) -> np.ndarra
                               f"{image.GetNumberOfComponentsPerPixel()}")
     out = resample_labels(image, reference)
     if not out.any() and sitk.GetArrayViewFromImage(image).any():
-        ref_img = sitk.Image([1, 1, 1], sitk.sitkUInt8)
-        reference.copy_geometry_to(ref_img)
-        ref_img = sitk.Image([int(v) for v in reference.shape_zyx[::-1]], sitk.sitkUInt8)
-        reference.copy_geometry_to(ref_img)
         raise MaskAlignmentError(
-            f"{path}: the mask does not overlap the image (mask covers {_extent_text(image)}; "
-            f"image covers {_extent_text(ref_img)}); check that both belong to the same series "
+            f"{path}: the mask does not overlap the image (mask covers {_image_extent(image)}; "
+            f"image covers {_volume_extent(reference)}); check that both belong to the same series "
             "and frame of reference")
     return out
 
 
 def present_labels(path: str | os.PathLike[str]) -> list[int]:
     """Non-zero label values in the mask file (in its own grid)."""
-    return [int(v) for v in np.unique(sitk.GetArrayViewFromImage(read_label_image(path))) if v]
+    return [int(v) for v in np.unique(sitk.GetArrayFromImage(read_label_image(path))) if v]
 
 
 def load_mask(path: str | os.PathLike[str], reference: Volume, label: int | None = None) -> np.ndarray:

@@ -67,10 +67,12 @@ def write_broken_variants(root: Path, seed: int) -> dict[str, Any]:
 
     axial = _small_series(root / "mixed_orientation" / "axial", seed, "mixed")
     coronal = _small_series(root / "mixed_orientation" / "coronal", seed + 1, "mixed-coronal")
-    series_uid = pydicom.dcmread(axial[0]).SeriesInstanceUID
+    first = pydicom.dcmread(axial[0], stop_before_pixels=True)
     for p in coronal:
         ds = pydicom.dcmread(p)
-        ds.SeriesInstanceUID = series_uid
+        ds.StudyInstanceUID = first.StudyInstanceUID
+        ds.SeriesInstanceUID = first.SeriesInstanceUID
+        ds.SeriesDescription = first.SeriesDescription
         ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = uid(seed, "coronal", p.name)
         z = float(ds.ImagePositionPatient[2])
@@ -87,7 +89,7 @@ def write_broken_variants(root: Path, seed: int) -> dict[str, Any]:
     paths = _small_series(root / "jpeg2000", seed, "jpeg2000")
     for p in paths:
         ds = pydicom.dcmread(p)
-        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
+        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
         pydicom.dcmwrite(p, ds)
     out["jpeg2000"] = {"files": N, "expect": "loads (JPEG 2000 lossless)",
                        "transfer_syntax": str(JPEG2000Lossless)}
