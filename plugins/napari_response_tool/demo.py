@@ -1,0 +1,103 @@
+"""``make demo``: open the liver phantom's baseline study in napari with the plugin docked.
+
+With a display, the viewer stays open. Without one (a server, CI), the same session runs under a
+virtual X server (``xvfb-run``), writes ``screenshot.png`` and ``summary.txt`` to the output folder
+and exits 0.
+
+Usage: ``python -m napari_response_tool.demo [--out out/demo] [--phantom out/phantom] [--seed 0]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+_HEADLESS_ENV = "RESPONSE_TOOL_DEMO_HEADLESS"
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="napari_response_tool.demo", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder")
+    parser.add_argument("--phantom", type=Path, default=Path("out/phantom"),
+                        help="phantom folder (generated if absent)")
+    parser.add_argument("--seed", type=int, default=0, help="phantom seed")
+    parser.add_argument("--headless", action="store_true",
+                        help="write screenshot + summary and exit, even with a display")
+    return parser.parse_args(argv)
+
+
+def _reexec_under_xvfb(argv: list[str]) -> int:
+    xvfb = shutil.which("xvfb-run")
+    if xvfb is None:
+        print("demo: no display and no xvfb-run; install Debian's xvfb (make setup does).",
+              file=sys.stderr)
+        return 2
+    env = {**os.environ, _HEADLESS_ENV: "1"}
+    cmd = [xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m",
+           "napari_response_tool.demo", *argv, "--headless"]
+    return subprocess.call(cmd, env=env)
+
+
+def ensure_phantom(folder: Path, seed: int) -> Path:
+    """Generate the phantom into ``folder`` unless a complete one is there."""
+    from response_tool.phantom import generate_phantom
+
+    if (folder / "ground_truth.json").is_file():
+        print(f"demo: using the phantom in {folder}")
+        return folder
+    print(f"demo: generating the liver phantom (seed {seed}) into {folder} …", flush=True)
+    # force: replaces an incomplete earlier attempt (one without ground_truth.json)
+    generate_phantom(folder, seed=seed, force=True,
+                     progress=lambda msg: print(f"  {msg}", flush=True))
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(argv)
+    headless = args.headless or os.environ.get(_HEADLESS_ENV) == "1"
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        if os.environ.get(_HEADLESS_ENV) != "1":
+            print("demo: no display; running the session under a virtual X server.", flush=True)
+            return _reexec_under_xvfb([a for a in argv if a != "--headless"])
+
+    from response_tool.errors import ResponseToolError
+
+    try:
+        phantom = ensure_phantom(args.phantom, args.seed)
+    except ResponseToolError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 2
+    return run_session(phantom, args.out, headless=headless)
+
+
+def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
+    import napari
+
+    from .session import open_demo_session
+
+    viewer = napari.Viewer(show=not headless, title="response-tool — liver phantom")
+    session = open_demo_session(viewer, phantom)
+    if not headless:
+        napari.run()
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    from ._screenshots import save_screenshot
+
+    shot = save_screenshot(viewer, out / "screenshot.png")
+    summary = session.summary_text()
+    (out / "summary.txt").write_text(summary, encoding="utf-8")
+    (out / "session.json").write_text(json.dumps(session.as_dict(), indent=2), encoding="utf-8")
+    viewer.close()
+    print(summary)
+    print(f"demo: wrote {shot}, {out / 'summary.txt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

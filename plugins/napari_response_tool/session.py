@@ -1,0 +1,110 @@
+"""The demo session: the phantom's baseline study open for reading, the Patient panel docked.
+
+Kept apart from ``demo.py`` so tests can open the same session in a ``make_napari_viewer`` viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import napari
+
+    from ._widgets.patient import PatientPanel
+
+
+def _patient_folder(phantom: Path) -> Path:
+    folders = sorted(p for p in phantom.iterdir() if p.is_dir() and p.name != "broken")
+    if len(folders) != 1:
+        raise FileNotFoundError(f"expected one patient folder in {phantom}, found {len(folders)}")
+    return folders[0]
+
+
+#: The phantom's 400 mm field of view is mostly air: zoom onto the abdomen after fitting the view.
+BODY_ZOOM = 1.4
+
+
+@dataclass
+class DemoSession:
+    viewer: Any
+    panel: PatientPanel
+    phantom: Path
+    ground_truth: dict[str, Any] = field(default_factory=dict)
+    focus: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        studies = [
+            {
+                "study_date": s.study_date.isoformat() if s.study_date else None,
+                "study_instance_uid": s.study_instance_uid,
+                "series": [
+                    {"description": x.description, "phase": x.phase.phase,
+                     "n_slices": x.n_slices, "spacing_zyx_mm": list(x.spacing_zyx_mm)}
+                    for x in s.series
+                ],
+            }
+            for s in self.panel.studies()
+        ]
+        layers = [
+            {"name": layer.name, "scale": [float(v) for v in layer.scale],
+             "contrast_limits": [float(v) for v in layer.contrast_limits]}
+            for layer in self.viewer.layers
+        ]
+        return {"phantom": str(self.phantom), "studies": studies, "layers": layers,
+                "focus": self.focus}
+
+    def summary_text(self) -> str:
+        d = self.as_dict()
+        lines = [f"response-tool demo — phantom {d['phantom']}", ""]
+        for i, s in enumerate(d["studies"]):
+            tag = " (baseline)" if i == 0 else ""
+            lines.append(f"study {s['study_date']}{tag}")
+            for x in s["series"]:
+                sp = ", ".join(f"{v:.2f}" for v in x["spacing_zyx_mm"])
+                lines.append(f"  {x['phase']:<14} {x['n_slices']:>4} slices  [{sp}] mm  "
+                             f"{x['description']}")
+        lines.append("")
+        lines.append("layers open (scale z,y,x in mm; window in HU):")
+        for layer in d["layers"]:
+            sc = ", ".join(f"{v:.3f}" for v in layer["scale"])
+            lo, hi = layer["contrast_limits"]
+            lines.append(f"  {layer['name']}  scale [{sc}]  window {lo:.0f}..{hi:.0f}")
+        if self.focus:
+            lines.append("")
+            lines.append(f"view centred on lesion {self.focus.get('lesion_id')} at "
+                         f"z = {self.focus.get('z_mm'):.1f} mm")
+        return "\n".join(lines) + "\n"
+
+
+def _baseline_focus(ground_truth: dict[str, Any]) -> dict[str, Any]:
+    """Lesion T1's baseline position (z of its longest-diameter plane), if the ground truth says."""
+    from response_tool.phantom import baseline_focus
+
+    return baseline_focus(ground_truth)
+
+
+def open_demo_session(viewer: napari.Viewer, phantom: Path) -> DemoSession:
+    """Dock the Patient panel, open the phantom, load the baseline reading pair side by side."""
+    _, panel = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
+    patient = _patient_folder(phantom)
+    panel.open_folder(patient)
+    studies = panel.studies()
+    if studies:
+        panel.load_study(studies[0])
+    viewer.window.resize(1600, 960)
+    panel.side_by_side.setChecked(True)
+    gt_path = phantom / "ground_truth.json"
+    ground_truth = json.loads(gt_path.read_text()) if gt_path.is_file() else {}
+    focus = _baseline_focus(ground_truth) if ground_truth else {}
+    if focus:
+        viewer.dims.set_point(0, float(focus["z_mm"]))
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()  # let the window take its size before fitting the view
+    viewer.reset_view()
+    viewer.scene.camera.zoom *= BODY_ZOOM
+    return DemoSession(viewer=viewer, panel=panel, phantom=phantom,
+                       ground_truth=ground_truth, focus=focus)
