@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse(argv)
     headless = args.headless or os.environ.get(_HEADLESS_ENV) == "1"
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        if os.environ.get(_HEADLESS_ENV) != "1":
-            print("demo: no display; running the session under a virtual X server.", flush=True)
-            return _reexec_under_xvfb([a for a in argv if a != "--headless"])
+    no_display = not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    if no_display and os.environ.get(_HEADLESS_ENV) != "1":
+        print("demo: no display; running the session under a virtual X server.", flush=True)
+        return _reexec_under_xvfb([a for a in argv if a != "--headless"])
 
     from response_tool.errors import ResponseToolError
 

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from response_tool.errors import DicomInputError
 
+from ._header import Header, read_header
 from .phase import PhaseGuess, PhaseInput, guess_phase, refine_with_study_order
 from .volume import Volume
 
@@ -44,7 +44,6 @@ NON_IMAGE_MODALITIES = {
     "RTPLAN": "RT plan", "RTDOSE": "RT dose", "DOC": "encapsulated document",
 }
 _DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
-_UNCOMPRESSED_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
 
 #: Geometry tolerances (mm, or fraction of the usual step) used for the loader's warnings.
 DUPLICATE_POSITION_MM = 1e-3
@@ -160,54 +159,29 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _pixel_location(ds: pydicom.Dataset, fh: Any) -> tuple[int | None, int | None]:
-    """Offset and length of uncompressed little-endian PixelData, from the stopped file position."""
-    if ds.file_meta.get("TransferSyntaxUID") not in _UNCOMPRESSED_LE:
-        return None, None
-    start = fh.tell()
-    header = fh.read(12)
-    if len(header) < 8 or header[:4] != b"\xe0\x7f\x10\x00":
-        return None, None
-    if ds.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian:
-        return start + 8, int.from_bytes(header[4:8], "little")
-    return start + 12, int.from_bytes(header[8:12], "little")
-
-
-@dataclass
-class _Header:
-    ds: pydicom.Dataset
-    path: Path
-    offset: int | None
-    length: int | None
-
-
-def _read_header(path: Path) -> tuple[_Header | None, str | None]:
+def _read_header(path: Path) -> tuple[Header | None, str | None]:
     try:
-        with open(path, "rb") as fh:
-            ds = pydicom.dcmread(fh, stop_before_pixels=True)
-            offset, length = _pixel_location(ds, fh)
+        h = read_header(path)
     except InvalidDicomError:
         return None, "not a DICOM file"
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return None, f"unreadable DICOM header ({type(exc).__name__}: {exc})"
-    sop_class = str(ds.file_meta.get("MediaStorageSOPClassUID", ""))
-    if sop_class == _DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
+    if h.media_sop_class_uid == _DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in h:
         return None, "DICOMDIR (index file), skipped"
-    modality = str(ds.get("Modality", ""))
+    modality = h.get("Modality", "")
     if modality in NON_IMAGE_MODALITIES:
         return None, f"{modality} {NON_IMAGE_MODALITIES[modality]} (not an image), skipped"
-    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
-    if "LOCALIZER" in image_type:
+    if "LOCALIZER" in (h.get("ImageType") or ()):
         return None, "localizer (scout) image, skipped"
-    if "Rows" not in ds or "Columns" not in ds:
+    if "Rows" not in h or "Columns" not in h:
         return None, "no image pixel module (Rows/Columns), skipped"
-    if "ImagePositionPatient" not in ds or "ImageOrientationPatient" not in ds:
+    if "ImagePositionPatient" not in h or "ImageOrientationPatient" not in h:
         return None, ("no ImagePositionPatient/ImageOrientationPatient: cannot place the slice "
                       "in 3-D; export the series with its geometry")
-    if "PixelSpacing" not in ds:
+    if len(h.get("PixelSpacing") or ()) != 2:
         return None, ("no PixelSpacing: cannot measure in millimetres; re-export the series from "
                       "the scanner or PACS with PixelSpacing")
-    return _Header(ds, path, offset, length), None
+    return h, None
 
 
 def _iter_files(root: Path) -> list[Path]:
@@ -221,14 +195,13 @@ def _iter_files(root: Path) -> list[Path]:
 
 
 # -- grouping and geometry -----------------------------------------------------------------------
-def _orientation(ds: pydicom.Dataset) -> tuple[float, ...]:
-    return tuple(round(float(v), ORIENTATION_DECIMALS) + 0.0 for v in ds.ImageOrientationPatient)
+def _orientation(h: Header) -> tuple[float, ...]:
+    return tuple(round(float(v), ORIENTATION_DECIMALS) + 0.0 for v in h.get("ImageOrientationPatient"))
 
 
-def _geometry_key(h: _Header) -> tuple[Any, ...]:
-    ds = h.ds
-    spacing = tuple(round(float(v), 4) for v in ds.PixelSpacing)
-    return (_orientation(ds), int(ds.Rows), int(ds.Columns), spacing)
+def _geometry_key(h: Header) -> tuple[Any, ...]:
+    spacing = tuple(round(float(v), 4) for v in h.get("PixelSpacing"))
+    return (_orientation(h), int(h.get("Rows")), int(h.get("Columns")), spacing)
 
 
 def _normal(orientation: tuple[float, ...]) -> np.ndarray:
@@ -238,38 +211,38 @@ def _normal(orientation: tuple[float, ...]) -> np.ndarray:
     return n / np.linalg.norm(n)
 
 
-def _split_by_acquisition(headers: list[_Header]) -> list[list[_Header]]:
+def _split_by_acquisition(headers: list[Header]) -> list[list[Header]]:
     """Split a same-geometry group by acquisition when positions repeat across acquisitions."""
-    normal = _normal(_orientation(headers[0].ds))
-    proj = [round(float(np.dot(normal, np.asarray(h.ds.ImagePositionPatient, float))), 3)
+    normal = _normal(_orientation(headers[0]))
+    proj = [round(float(np.dot(normal, np.asarray(h.get("ImagePositionPatient"), float))), 3)
             for h in headers]
     if len(set(proj)) == len(proj):
         return [headers]
-    by_acq: dict[Any, list[_Header]] = defaultdict(list)
+    by_acq: dict[Any, list[Header]] = defaultdict(list)
     for h in headers:
-        key = (_int(h.ds.get("AcquisitionNumber")), str(h.ds.get("AcquisitionTime", ""))[:6])
+        key = (h.get("AcquisitionNumber"), str(h.get("AcquisitionTime", ""))[:6])
         by_acq[key].append(h)
     if len(by_acq) < 2:
         return [headers]
     return [by_acq[k] for k in sorted(by_acq, key=lambda k: (k[1], k[0] or 0))]
 
 
-def _geometry(headers: list[_Header]) -> tuple[list[_Header], tuple[float, float, float],
+def _geometry(headers: list[Header]) -> tuple[list[Header], tuple[float, float, float],
                                                 np.ndarray, list[str]]:
     """Sort along the normal; spacing from positions; warnings for gaps, tilt, duplicates."""
-    ds0 = headers[0].ds
-    orientation = _orientation(ds0)
+    h0 = headers[0]
+    orientation = _orientation(h0)
     normal = _normal(orientation)
-    positions = np.array([[float(v) for v in h.ds.ImagePositionPatient] for h in headers])
+    positions = np.array([h.get("ImagePositionPatient") for h in headers], dtype=float)
     along = positions @ normal
     order = np.argsort(along, kind="stable")
     headers = [headers[i] for i in order]
     positions, along = positions[order], along[order]
-    row_mm, col_mm = (float(v) for v in ds0.PixelSpacing)  # row spacing (y), column spacing (x)
+    row_mm, col_mm = (float(v) for v in h0.get("PixelSpacing"))  # row spacing (y), column (x)
     warnings: list[str] = []
     z = float("nan")
     if len(headers) == 1:
-        thickness = ds0.get("SliceThickness")
+        thickness = h0.get("SliceThickness")
         z = float(thickness) if thickness else 1.0
         warnings.append(
             f"single slice: no slice spacing from positions; using "
@@ -308,9 +281,9 @@ def _geometry(headers: list[_Header]) -> tuple[list[_Header], tuple[float, float
     return headers, (z, row_mm, col_mm), direction, warnings
 
 
-def _series_info(headers: list[_Header], sub: int, extra_warnings: list[str]) -> SeriesInfo:
+def _series_info(headers: list[Header], sub: int, extra_warnings: list[str]) -> SeriesInfo:
     headers, spacing, direction, warnings = _geometry(headers)
-    ds = headers[0].ds
+    ds = headers[0]
     agent = ds.get("ContrastBolusAgent")
     acq = _time(ds.get("AcquisitionTime") or ds.get("SeriesTime") or ds.get("ContentTime"))
     phase = guess_phase(PhaseInput(
@@ -324,11 +297,11 @@ def _series_info(headers: list[_Header], sub: int, extra_warnings: list[str]) ->
     slices = tuple(
         SliceHeader(
             path=h.path,
-            position_xyz_mm=tuple(float(v) for v in h.ds.ImagePositionPatient),  # type: ignore[arg-type]
-            pixel_offset=h.offset, pixel_length=h.length,
-            rescale_slope=float(h.ds.get("RescaleSlope", 1) or 1),
-            rescale_intercept=float(h.ds.get("RescaleIntercept", 0) or 0),
-            instance_number=_int(h.ds.get("InstanceNumber")),
+            position_xyz_mm=tuple(float(v) for v in h.get("ImagePositionPatient")),  # type: ignore[arg-type]
+            pixel_offset=h.pixel_offset, pixel_length=h.pixel_length,
+            rescale_slope=float(h.get("RescaleSlope", 1.0)),
+            rescale_intercept=float(h.get("RescaleIntercept", 0.0)),
+            instance_number=h.get("InstanceNumber"),
         )
         for h in headers
     )
@@ -341,12 +314,12 @@ def _series_info(headers: list[_Header], sub: int, extra_warnings: list[str]) ->
         modality=str(ds.get("Modality", "")),
         description=str(ds.get("SeriesDescription", "")).strip(),
         protocol_name=str(ds.get("ProtocolName", "")).strip(),
-        series_number=_int(ds.get("SeriesNumber")),
+        series_number=ds.get("SeriesNumber"),
         acquisition_time=acq,
         files=tuple(h.path for h in headers),
         n_slices=len(headers),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
+        rows=int(ds.get("Rows")),
+        columns=int(ds.get("Columns")),
         spacing_zyx_mm=spacing,
         origin_xyz_mm=slices[0].position_xyz_mm,
         direction_xyz=tuple(tuple(float(v) for v in r) for r in direction),  # type: ignore[misc]
@@ -354,18 +327,18 @@ def _series_info(headers: list[_Header], sub: int, extra_warnings: list[str]) ->
         warnings=tuple(extra_warnings + warnings),
         contrast_agent=None if agent is None else str(agent),
         study_description=str(ds.get("StudyDescription", "")).strip(),
-        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID", "")),
+        transfer_syntax_uid=ds.transfer_syntax_uid,
         bits_allocated=int(ds.get("BitsAllocated", 16)),
         pixel_representation=int(ds.get("PixelRepresentation", 0)),
         slices=slices,
     )
 
 
-def _split_series(headers: list[_Header]) -> list[SeriesInfo]:
-    groups: dict[tuple[Any, ...], list[_Header]] = defaultdict(list)
+def _split_series(headers: list[Header]) -> list[SeriesInfo]:
+    groups: dict[tuple[Any, ...], list[Header]] = defaultdict(list)
     for h in headers:
         groups[_geometry_key(h)].append(h)
-    parts: list[list[_Header]] = []
+    parts: list[list[Header]] = []
     for key in sorted(groups, key=lambda k: -len(groups[k])):
         parts.extend(_split_by_acquisition(groups[key]))
     notes = []
@@ -394,15 +367,14 @@ def scan_dicom(root: str | os.PathLike[str], progress: Progress | None = None) -
     if not files:
         raise DicomInputError(f"{root_path}: the folder is empty; point to a folder of DICOM files")
     skipped: list[tuple[Path, str]] = []
-    by_series: dict[tuple[str, str], list[_Header]] = defaultdict(list)
+    by_series: dict[tuple[str, str], list[Header]] = defaultdict(list)
     for i, path in enumerate(files):
         header, reason = _read_header(path)
         if header is None:
             skipped.append((path, reason or "skipped"))
         else:
-            ds = header.ds
-            by_series[(str(ds.get("StudyInstanceUID", "")),
-                       str(ds.get("SeriesInstanceUID", "")))].append(header)
+            by_series[(header.get("StudyInstanceUID", ""),
+                       header.get("SeriesInstanceUID", ""))].append(header)
         if progress is not None:
             progress(i + 1, len(files))
     if not by_series:

@@ -58,8 +58,7 @@ def read_label_image(path: str | os.PathLike[str]) -> sitk.Image:
 
 def _corners_text(corners: np.ndarray) -> str:
     lo, hi = corners.min(axis=0), corners.max(axis=0)
-    return "x {:.1f}..{:.1f}, y {:.1f}..{:.1f}, z {:.1f}..{:.1f} mm".format(
-        lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
+    return f"x {lo[0]:.1f}..{hi[0]:.1f}, y {lo[1]:.1f}..{hi[1]:.1f}, z {lo[2]:.1f}..{hi[2]:.1f} mm"
 
 
 def _image_extent(image: sitk.Image) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from napari_response_tool._layers import WINDOW_PRESETS, placement_kwargs, volume_layer_data
 from napari_response_tool._reader import napari_get_reader, read_dicom
+
 from response_tool.io import Volume
 
 

@@ -99,3 +99,22 @@ def test_mask_that_does_not_overlap_the_image_is_an_error(shared_data, tmp_path)
     with pytest.raises(MaskAlignmentError, match="does not overlap the image") as err:
         load_mask(path, volume)
     assert str(path) in str(err.value) and "z 370.8..373.8 mm" in str(err.value)
+
+
+def test_fast_header_reader_agrees_with_pydicom(shared_data, phantom_dir):
+    from response_tool.io._header import _fast, _Fallback, _slow
+
+    files = sorted((phantom_dir / "RT-PHANTOM-001").rglob("IM00[0-1]*"))[:30]
+    files += sorted((shared_data / "totalsegmentator-example-ct" / "example_ct_dicom").iterdir())[:3]
+    fast_used = 0
+    for path in files:
+        slow = _slow(path)
+        try:
+            fast = _fast(path)
+        except _Fallback:
+            continue
+        fast_used += 1
+        assert fast.values == slow.values, path
+        assert (fast.pixel_offset, fast.pixel_length) == (slow.pixel_offset, slow.pixel_length)
+        assert fast.transfer_syntax_uid == slow.transfer_syntax_uid
+    assert fast_used >= 30  # the phantom is explicit VR little endian: the fast path reads it
