@@ -1,0 +1,175 @@
+"""RECIST 1.1: thresholds, target/non-target rules and the overall time-point response tables.
+
+References
+----------
+.. [1] Eisenhauer EA, Therasse P, Bogaerts J, et al. New response evaluation criteria in solid
+   tumours: revised RECIST guideline (version 1.1). Eur J Cancer 2009;45:228-247.
+   Section 3.1 (measurability), 3.3 (target lesions), 4.3.1-4.3.3 (response), Tables 1-3.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ._tables import (
+    CR,
+    EISENHAUER_2009,
+    NE,
+    NEW_NO,
+    NEW_YES,
+    NON_CR_NON_PD,
+    NONE,
+    PD,
+    PR,
+    SD,
+    DecisionTable,
+    Row,
+    Rule,
+    Source,
+    Threshold,
+    any_of,
+)
+
+S = Source
+CRITERION = "recist1.1"
+
+# -- thresholds ------------------------------------------------------------------------------------
+PR_DECREASE = Threshold("RECIST1.1-PR-30PCT", Fraction(30), "%",
+                        "target PR: sum of diameters at least 30 % below the baseline sum",
+                        S(EISENHAUER_2009, "section 4.3.1, Partial Response"))
+PD_INCREASE = Threshold("RECIST1.1-PD-20PCT", Fraction(20), "%",
+                        "target PD: sum at least 20 % above the smallest sum on study (nadir)",
+                        S(EISENHAUER_2009, "section 4.3.1, Progressive Disease"))
+PD_ABSOLUTE = Threshold("RECIST1.1-PD-5MM", Fraction(5), "mm",
+                        "target PD also needs an absolute increase of at least 5 mm over the nadir",
+                        S(EISENHAUER_2009, "section 4.3.1, Progressive Disease"))
+NODE_NORMAL = Threshold("RECIST1.1-NODE-10MM", Fraction(10), "mm",
+                        "a lymph node with short axis < 10 mm is normal (CR of nodal targets)",
+                        S(EISENHAUER_2009, "section 3.1.1 and 4.3.1, Complete Response"))
+NODE_TARGET = Threshold("RECIST1.1-NODE-15MM", Fraction(15), "mm",
+                        "a lymph node is measurable (may be a target) with short axis >= 15 mm",
+                        S(EISENHAUER_2009, "section 3.1.1, Malignant lymph nodes"))
+MEASURABLE = Threshold("RECIST1.1-MEASURABLE-10MM", Fraction(10), "mm",
+                       "a non-nodal lesion is measurable with longest diameter >= 10 mm (CT, slices "
+                       "<= 5 mm); with thicker slices the minimum is twice the slice thickness",
+                       S(EISENHAUER_2009, "section 3.1.1, Measurable"))
+THICK_SLICE = Threshold("RECIST1.1-SLICE-5MM", Fraction(5), "mm",
+                        "above this slice thickness the measurable minimum is 2 x slice thickness",
+                        S(EISENHAUER_2009, "section 3.1.1 and Appendix II"))
+TOO_SMALL_DEFAULT = Threshold("RECIST1.1-TOO-SMALL-5MM", Fraction(5), "mm",
+                              "a target present but too small to measure is recorded as 5 mm",
+                              S(EISENHAUER_2009, "Appendix II, Target lesions that become 'too small"
+                                                 " to measure'"))
+MAX_TARGETS = Threshold("RECIST1.1-MAX-5-TARGETS", Fraction(5), "lesions",
+                        "at most 5 target lesions in total", S(EISENHAUER_2009, "section 3.3"))
+MAX_PER_ORGAN = Threshold("RECIST1.1-MAX-2-PER-ORGAN", Fraction(2), "lesions",
+                          "at most 2 target lesions per organ (all nodes together are one organ)",
+                          S(EISENHAUER_2009, "section 3.3"))
+
+THRESHOLDS = (PR_DECREASE, PD_INCREASE, PD_ABSOLUTE, NODE_NORMAL, NODE_TARGET, MEASURABLE,
+              THICK_SLICE, TOO_SMALL_DEFAULT, MAX_TARGETS, MAX_PER_ORGAN)
+
+# -- target and non-target rules -------------------------------------------------------------------
+_T = "section 4.3.1, Evaluation of target lesions"
+TARGET_RULES = {
+    CR: Rule("RECIST1.1-TGT-CR", "every non-nodal target has disappeared and every nodal target "
+             "has short axis < 10 mm", S(EISENHAUER_2009, _T)),
+    PR: Rule("RECIST1.1-TGT-PR", "sum <= baseline sum x (1 - 30 %), and not CR",
+             S(EISENHAUER_2009, _T)),
+    PD: Rule("RECIST1.1-TGT-PD", "sum >= nadir x (1 + 20 %) and sum - nadir >= 5 mm",
+             S(EISENHAUER_2009, _T)),
+    "PD-reappearance": Rule("RECIST1.1-TGT-PD-REAPPEAR", "a target reappears after a target CR "
+                            "(non-nodal > 0 mm or node >= 10 mm)",
+                            S(EISENHAUER_2009, "section 4.3.1 and Appendix II, lesions that "
+                                               "disappear and reappear")),
+    "PD-proven-despite-missing": Rule("RECIST1.1-TGT-PD-PARTIAL", "some targets not assessed, but "
+                                      "the assessed ones already meet PD",
+                                      S(EISENHAUER_2009, "section 4.3.1 and Appendix II, Missing "
+                                                         "assessments and inevaluable designation")),
+    NE: Rule("RECIST1.1-TGT-NE", "a target lesion was not assessed and PD is not proven",
+             S(EISENHAUER_2009, "Appendix II, Missing assessments and inevaluable designation")),
+    SD: Rule("RECIST1.1-TGT-SD", "neither PR nor PD", S(EISENHAUER_2009, _T)),
+    NONE: Rule("RECIST1.1-TGT-NONE", "no target lesion at baseline (non-target disease only)",
+               S(EISENHAUER_2009, "section 4.3.3, Table 2")),
+}
+_N = "section 4.3.2, Evaluation of non-target lesions"
+NON_TARGET_RULES = {
+    CR: Rule("RECIST1.1-NT-CR", "every non-target lesion has disappeared and every node is "
+             "< 10 mm short axis", S(EISENHAUER_2009, _N)),
+    NON_CR_NON_PD: Rule("RECIST1.1-NT-NONCR", "at least one non-target lesion persists",
+                        S(EISENHAUER_2009, _N)),
+    PD: Rule("RECIST1.1-NT-PD", "unequivocal progression of existing non-target lesions",
+             S(EISENHAUER_2009, _N)),
+    NE: Rule("RECIST1.1-NT-NE", "a non-target lesion was not evaluated (and none progressed)",
+             S(EISENHAUER_2009, "section 4.3.3, Table 1 ('not evaluated')")),
+    NONE: Rule("RECIST1.1-NT-NONE", "no non-target lesion at baseline: not NE; the overall table "
+               "treats it as non-target CR", S(EISENHAUER_2009, "section 4.3.3, Table 1")),
+}
+NEW_RULES = {
+    NEW_YES: Rule("RECIST1.1-NEW-YES", "an unequivocal new lesion", S(EISENHAUER_2009,
+                  "section 4.3.2, New lesions")),
+    "equivocal": Rule("RECIST1.1-NEW-EQUIVOCAL", "an equivocal new lesion: not PD until confirmed; "
+                      "when confirmed, PD dates from its first observation",
+                      S(EISENHAUER_2009, "section 4.3.2, New lesions")),
+    NEW_NO: Rule("RECIST1.1-NEW-NO", "no new lesion", S(EISENHAUER_2009, "section 4.3.2")),
+}
+
+# -- overall response: Table 1 (target +/- non-target) and Table 2 (non-target only) ----------------
+TARGETS = (CR, PR, SD, PD, NE, NONE)
+NON_TARGETS = (CR, NON_CR_NON_PD, NE, PD, NONE)
+NEW = (NEW_NO, NEW_YES)
+NON_PD = any_of(CR, NON_CR_NON_PD, NONE)
+NON_PD_OR_NE = any_of(CR, NON_CR_NON_PD, NONE, NE)
+MEASURED = any_of(CR, PR, SD, PD, NE)
+T1 = S(EISENHAUER_2009, "section 4.3.3, Table 1 (target +/- non-target)")
+T2 = S(EISENHAUER_2009, "section 4.3.3, Table 2 (non-target only)")
+
+
+def overall_rows(prefix: str, t1: Source, t2: Source) -> tuple[Row, ...]:
+    """The overall-response lines of Tables 1 and 2 (mRECIST uses the same lines)."""
+    def w(t: frozenset[str] | None, nt: frozenset[str] | None, new: frozenset[str] | None):
+        return {"target": t, "non_target": nt, "new_lesions": new}
+
+    no = any_of(NEW_NO)
+    return (
+        Row(f"{prefix}-T1-R1", w(any_of(CR), any_of(CR, NONE), no), CR,
+            "target CR, non-target CR (or no non-target disease), no new lesion", t1),
+        Row(f"{prefix}-T1-R2", w(any_of(CR), any_of(NON_CR_NON_PD), no), PR,
+            "target CR, non-target non-CR/non-PD, no new lesion", t1),
+        Row(f"{prefix}-T1-R3", w(any_of(CR), any_of(NE), no), PR,
+            "target CR, non-target not evaluated, no new lesion", t1),
+        Row(f"{prefix}-T1-R4", w(any_of(PR), NON_PD_OR_NE, no), PR,
+            "target PR, non-target non-PD or not all evaluated, no new lesion", t1),
+        Row(f"{prefix}-T1-R5", w(any_of(SD), NON_PD_OR_NE, no), SD,
+            "target SD, non-target non-PD or not all evaluated, no new lesion", t1),
+        Row(f"{prefix}-T1-R6", w(any_of(NE), NON_PD_OR_NE, no), NE,
+            "target not all evaluated, non-target non-PD, no new lesion", t1),
+        Row(f"{prefix}-T1-R7", w(any_of(PD), None, None), PD, "target PD", t1),
+        Row(f"{prefix}-T1-R8", w(MEASURED, any_of(PD), None), PD, "non-target PD", t1),
+        Row(f"{prefix}-T1-R9", w(MEASURED, None, any_of(NEW_YES)), PD, "new lesion", t1),
+        Row(f"{prefix}-T2-R1", w(any_of(NONE), any_of(CR), no), CR,
+            "non-target only: CR, no new lesion", t2),
+        Row(f"{prefix}-T2-R2", w(any_of(NONE), any_of(NON_CR_NON_PD), no), NON_CR_NON_PD,
+            "non-target only: non-CR/non-PD, no new lesion", t2),
+        Row(f"{prefix}-T2-R3", w(any_of(NONE), any_of(NE), no), NE,
+            "non-target only: not all evaluated, no new lesion", t2),
+        Row(f"{prefix}-T2-R4", w(any_of(NONE), any_of(PD), None), PD,
+            "non-target only: unequivocal PD", t2),
+        Row(f"{prefix}-T2-R5", w(any_of(NONE), None, any_of(NEW_YES)), PD,
+            "non-target only: new lesion", t2),
+    )
+
+
+def overall_table(table_id: str, prefix: str, t1: Source, t2: Source) -> DecisionTable:
+    return DecisionTable(
+        id=table_id,
+        title="Overall time-point response (target, non-target, new lesions)",
+        columns=("target", "non_target", "new_lesions"),
+        domains={"target": TARGETS, "non_target": NON_TARGETS, "new_lesions": NEW},
+        rows=overall_rows(prefix, t1, t2),
+        excluded={(NONE, NONE, n): "no disease at baseline: not assessable by RECIST"
+                  for n in NEW},
+    )
+
+
+OVERALL = overall_table("RECIST1.1-OVERALL", "RECIST1.1", T1, T2)
