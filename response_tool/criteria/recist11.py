@@ -121,6 +121,7 @@ NEW = (NEW_NO, NEW_YES)
 NON_PD = any_of(CR, NON_CR_NON_PD, NONE)
 NON_PD_OR_NE = any_of(CR, NON_CR_NON_PD, NONE, NE)
 MEASURED = any_of(CR, PR, SD, PD, NE)
+NT_PRESENT = any_of(CR, NON_CR_NON_PD, NE, PD)
 T1 = S(EISENHAUER_2009, "section 4.3.3, Table 1 (target +/- non-target)")
 T2 = S(EISENHAUER_2009, "section 4.3.3, Table 2 (non-target only)")
 
@@ -155,7 +156,7 @@ def overall_rows(prefix: str, t1: Source, t2: Source) -> tuple[Row, ...]:
             "non-target only: not all evaluated, no new lesion", t2),
         Row(f"{prefix}-T2-R4", w(any_of(NONE), any_of(PD), None), PD,
             "non-target only: unequivocal PD", t2),
-        Row(f"{prefix}-T2-R5", w(any_of(NONE), None, any_of(NEW_YES)), PD,
+        Row(f"{prefix}-T2-R5", w(any_of(NONE), NT_PRESENT, any_of(NEW_YES)), PD,
             "non-target only: new lesion", t2),
     )
 

@@ -113,7 +113,8 @@ class _Collector:
         if not self.total:
             return
         more = f"\n  … and {self.total - len(self.problems)} more" if self.total > len(self.problems) else ""
-        lines = "\n  ".join(str(p) for p in self.problems)
+        ordered = sorted(self.problems, key=lambda p: (p.line or 0, p.column or ""))
+        lines = "\n  ".join(str(p) for p in ordered)
         raise MeasurementInputError(
             f"{self.source}: {self.total} problem(s) in the measurements table; nothing was written."
             f"\n  {lines}{more}")

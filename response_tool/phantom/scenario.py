@@ -206,8 +206,8 @@ STUDY_PROTOCOLS: tuple[StudyProtocol, ...] = (
 #: RECIST 1.1: baseline 44 + 30 + 25 + 16 (N1 short axis) = 115; FU1 42.24 + 29 + 24 + 16 = 111.24
 #: (−3.3 %: SD); FU2 the same sum (SD) but NEW1 → PD.
 #: mRECIST (viable long axes; N1 follows RECIST 1.1 by its short axis): baseline 115; FU1
-#: 0.45·42.24 + 0.40·29 + 0.50·24 + 16 = 58.608 (−49.0 %: PR); FU2 the same sum (SD vs nadir) but
-#: NEW1 → PD.
+#: 0.45·42.24 + 0.40·29 + 0.50·24 + 16 = 58.608 (−49.0 %: PR); FU2 the same sum (still ≥ 30 % below
+#: baseline: target PR; +0 % over the nadir: not PD) but NEW1 → PD.
 EXPECTED_RESPONSES: dict[str, dict[str, dict[str, str]]] = {
     "follow-up 1": {
         "recist1.1": {"target": "SD", "non_target": "NON-CR/NON-PD", "new_lesions": "no",
@@ -218,7 +218,7 @@ EXPECTED_RESPONSES: dict[str, dict[str, dict[str, str]]] = {
     "follow-up 2": {
         "recist1.1": {"target": "SD", "non_target": "NON-CR/NON-PD", "new_lesions": "yes",
                       "overall": "PD"},
-        "mrecist": {"target": "SD", "non_target": "NON-CR/NON-PD", "new_lesions": "yes",
+        "mrecist": {"target": "PR", "non_target": "NON-CR/NON-PD", "new_lesions": "yes",
                     "overall": "PD"},
     },
 }

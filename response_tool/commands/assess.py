@@ -1,0 +1,52 @@
+"""``response-tool assess MEASUREMENTS.csv -o RESPONSES.csv [--bor BOR.csv] …``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from response_tool.assessment import Protocol, assess
+from response_tool.criteria.engine import CRITERIA
+
+
+def add_parser(sub: Any) -> None:
+    d = Protocol()
+    p = sub.add_parser(
+        "assess", help="RECIST 1.1 / mRECIST responses from a measurements CSV",
+        description="Assess every patient and reader of a measurements CSV (docs/measurements-csv.md)"
+                    " and write one row per patient × reader × criterion × time point, and "
+                    "optionally the best overall responses. Invalid input: every problem listed "
+                    "with its line, exit code 2, nothing written.")
+    p.add_argument("measurements", help="measurements CSV")
+    p.add_argument("-o", "--output", required=True, help="RESPONSES.csv to write")
+    p.add_argument("--bor", help="BOR.csv to write (best overall response, without and with "
+                                 "confirmation)")
+    p.add_argument("--criteria", action="append", choices=list(CRITERIA),
+                   help="criterion to assess (repeat for both; default: both)")
+    p.add_argument("--confirm-weeks", type=float, default=d.confirm_weeks,
+                   help=f"weeks between a CR/PR and its confirmation (default {d.confirm_weeks:g})")
+    p.add_argument("--sd-min-weeks", type=float, default=d.sd_min_weeks,
+                   help=f"minimum weeks from baseline for SD to count (default {d.sd_min_weeks:g})")
+    p.add_argument("--ne-tolerated", type=int, default=d.ne_tolerated,
+                   help=f"NE assessments allowed between a response and its confirmation "
+                        f"(default {d.ne_tolerated})")
+    p.add_argument("--too-small-mm", type=float, default=d.too_small_mm,
+                   help=f"value of a target too small to measure (default {d.too_small_mm:g} mm)")
+    p.add_argument("--mrecist-pd-min-mm", type=float, default=d.mrecist_pd_min_mm,
+                   help="absolute increase over the nadir also needed for mRECIST target PD "
+                        f"(default {d.mrecist_pd_min_mm:g}: none, as in Lencioni 2010; 5 = RECIST's)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    protocol = Protocol(
+        criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
+        confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
+        ne_tolerated=args.ne_tolerated, too_small_mm=args.too_small_mm,
+        mrecist_pd_min_mm=args.mrecist_pd_min_mm)
+    result = assess(args.measurements, protocol)
+    result.to_csv(args.output, args.bor)
+    print(result.summary())
+    print(f"wrote {args.output}" + (f" and {args.bor}" if args.bor else ""), file=sys.stderr)
+    return 0
