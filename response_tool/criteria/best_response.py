@@ -89,8 +89,9 @@ RULES = {
                          "minimum duration: PD if PD followed, else NE", S441),
     "confirmed": Rule("RECIST1.1-BOR-CONFIRMED", "CR/PR confirmed by a later assessment at least the "
                       "confirmation interval later", T3),
-    "unconfirmed-last": Rule("RECIST1.1-BOR-UNCONFIRMED-LAST", "a CR/PR at the last assessment "
-                             "cannot be confirmed: SD if the SD minimum was met, else NE", T3),
+    "unconfirmed-last": Rule("RECIST1.1-BOR-UNCONFIRMED-LAST", "a CR/PR with no later assessment "
+                             "at least the confirmation interval after it cannot be confirmed: SD "
+                             "if the SD minimum was met, else NE", T3),
     "no-response": Rule("RECIST1.1-BOR-NO-RESPONSE", "no CR or PR: SD (or NON-CR/NON-PD) if recorded "
                         "after the SD minimum, else PD if PD followed, else NE", S441),
     "no-assessment": Rule("RECIST1.1-BOR-NO-FOLLOWUP", "no follow-up assessment: NE", S441),
@@ -193,15 +194,18 @@ def confirmed_best_overall_response(dates: Sequence[dt.date], responses: Sequenc
     first = next((k for k, (_, r) in enumerate(seq) if r in (CR, PR)), None)
     if first is None:
         return _no_response(seq, reference, sd_min_weeks)
-    if first == len(seq) - 1:
-        sd = _sd_like(seq, reference, sd_min_weeks)
-        return _result(SD if sd else NE, sd[0] if sd else None, RULES["unconfirmed-last"])
-    subsequent = seq[first + 1][1]
-    subsequent = subsequent if subsequent in (CR, PR, SD, PD, NE) else SD
+    d_first, r_first = seq[first]
+    # the assessment that follows the response: skip CR/PR too early to confirm it
+    later = [(d, r) for d, r in seq[first + 1:]
+             if not (r in (CR, PR) and _weeks(d_first, d) < confirm_weeks)]
     met = "yes" if _sd_like(seq, reference, sd_min_weeks) else "no"
-    row = CONFIRMATION.lookup((seq[first][1], subsequent, met))
+    if not later:
+        sd = _sd_like(seq, reference, sd_min_weeks)
+        return _result(SD if met == "yes" else NE, sd[0] if sd else None, RULES["unconfirmed-last"])
+    subsequent = later[0][1] if later[0][1] in (CR, PR, SD, PD, NE) else SD
+    row = CONFIRMATION.lookup((r_first, subsequent, met))
     date = {SD: (_sd_like(seq, reference, sd_min_weeks) or (None,))[0],
             PD: next((d for d, r in seq if r == PD), None)}.get(row.then)
     if row.then == PD and date is None:  # PD because the response was not sustained
-        date = seq[first + 1][0]
+        date = later[0][0]
     return _result(row.then, date, row)
