@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from response_tool._atomic import atomic_write
 from response_tool.criteria import best_response as bor
+from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_timepoints
 from response_tool.errors import ProtocolOptionError
 from response_tool.io.measurements_csv import read_measurements, validate
@@ -91,6 +92,7 @@ class AssessmentResult:
     timepoints: pd.DataFrame
     best_response: pd.DataFrame
     protocol: Protocol
+    warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
 
     def summary(self) -> str:
         """A short text summary: reads, time points, overall and best responses per criterion."""
@@ -104,6 +106,12 @@ class AssessmentResult:
                 f"{crit}: time points {_counts(tp[tp['criterion'] == crit]['overall_response'])}; "
                 f"BOR {_counts(b['best_overall_response'])}; "
                 f"confirmed BOR {_counts(b['confirmed_best_overall_response'])}")
+        if len(self.warnings):
+            open_ = self.warnings[~self.warnings["overridden"]]
+            lines.append(f"baseline checks: {len(self.warnings)} warning(s), "
+                         f"{len(self.warnings) - len(open_)} overridden")
+            lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
+                         f"[{w.check_id}]" for w in open_.head(10).itertuples())
         return "\n".join(lines)
 
     def to_csv(self, responses_path: str | os.PathLike[str],
@@ -172,7 +180,8 @@ def assess(measurements: object, protocol: Protocol | None = None, **options: ob
     tps = pd.concat(parts, ignore_index=True)[list(TIMEPOINT_COLUMNS)]
     tps = tps.sort_values(KEYS + ["criterion", "timepoint_date"], kind="stable",
                           ignore_index=True)
-    return AssessmentResult(tps, best_responses(tps, protocol), protocol)
+    return AssessmentResult(tps, best_responses(tps, protocol), protocol,
+                            baseline_warnings(frame, protocol.criteria))
 
 
 __all__ = ["AssessmentResult", "Protocol", "assess", "best_responses"]

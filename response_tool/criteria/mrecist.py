@@ -39,7 +39,13 @@ NEW_INTRAHEPATIC = Threshold("MRECIST-NEW-10MM", Fraction(10), "mm",
                              "vascular pattern (arterial hyper-enhancement with washout)",
                              S(LENCIONI_2010, "section on new lesions"))
 
-THRESHOLDS = (PR_DECREASE, PD_INCREASE, PD_ABSOLUTE_DEFAULT, PORTA_HEPATIS_NODE, NEW_INTRAHEPATIC,
+ARTERIAL_ENHANCEMENT = Threshold(
+    "MRECIST-TARGET-ENHANCING", Fraction(0), "mm",
+    "an mRECIST target shows intratumoural arterial enhancement (viable diameter > 0 mm at "
+    "baseline); one that does not is measured per RECIST 1.1",
+    S(LENCIONI_2010, "section on target lesions (selection)"))
+
+THRESHOLDS = (PR_DECREASE, ARTERIAL_ENHANCEMENT, PD_INCREASE, PD_ABSOLUTE_DEFAULT, PORTA_HEPATIS_NODE, NEW_INTRAHEPATIC,
               recist11.MEASURABLE, recist11.NODE_NORMAL, recist11.NODE_TARGET,
               recist11.TOO_SMALL_DEFAULT, recist11.MAX_TARGETS, recist11.MAX_PER_ORGAN)
 

@@ -271,7 +271,8 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise MeasurementInputError(f"{p}: not a readable CSV ({exc}); save it as UTF-8 CSV") from exc
-    if frame.empty:
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if frame.empty and not missing:
         raise MeasurementInputError(f"{p}: no rows; the file needs a header and one row per lesion "
                                     "and time point")
     return validate(frame, source=str(p))

@@ -147,3 +147,36 @@ def test_changes_from_baseline_and_nadir_are_reported():
     assert last["pct_change_from_baseline"] == pytest.approx(-40.0)
     assert last["pct_change_from_nadir"] == pytest.approx(20.0)
     assert last["abs_change_from_nadir_mm"] == pytest.approx(10.0)
+
+
+def test_baseline_checks_warn_with_lesion_limit_and_source_and_record_overrides():
+    from response_tool.assessment import Protocol, assess
+
+    rows = [row(0, f"T{i}", long=20, organ="liver") for i in range(1, 4)]  # 3 in the liver
+    rows += [row(0, "T4", long=9.9, organ="lung"), row(0, "T5", long=30, organ="bone"),
+             row(0, "T6", long=30, organ="kidney", override_reason="radiologist: keep"),
+             row(0, "N1", short=14.9, organ="lymph node", nodal=True)]
+    import pandas as pd
+
+    w = assess(pd.DataFrame(rows), Protocol(criteria=("recist1.1",))).warnings
+    checks = dict(zip(w["lesion_id"] + ":" + w["check_id"], w["overridden"], strict=True))
+    assert checks == {
+        "T3:RECIST1.1-MAX-2-PER-ORGAN": False,
+        "T4:RECIST1.1-MEASURABLE-10MM": False,
+        "N1:RECIST1.1-NODE-15MM": False,
+        "T6:RECIST1.1-MAX-5-TARGETS": True,
+        "N1:RECIST1.1-MAX-5-TARGETS": False,
+    }
+    assert set(w["source"].str.startswith("Eisenhauer")) == {True}
+    t6 = w[w["lesion_id"] == "T6"].iloc[0]
+    assert t6["override_reason"] == "radiologist: keep" and t6["limit"] == "5 lesions"
+
+
+def test_thick_slices_raise_the_measurable_minimum():
+    from response_tool.assessment import assess
+    import pandas as pd
+
+    rows = [row(0, "T1", long=12, slice_thickness_mm=8), row(0, "T2", long=16, slice_thickness_mm=8)]
+    w = assess(pd.DataFrame(rows), criteria=("recist1.1",)).warnings
+    assert w["lesion_id"].tolist() == ["T1"]
+    assert "< 16 mm" in w["message"].iloc[0]
