@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from response_tool._atomic import atomic_write
 from response_tool.criteria import best_response as bor
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
-from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_timepoints
+from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_prepared, prepare
 from response_tool.errors import ProtocolOptionError
+from response_tool.io.csv_out import write_tables
 from response_tool.io.measurements_csv import read_measurements, validate
 from response_tool.model import Read
 
@@ -117,24 +117,23 @@ class AssessmentResult:
     def to_csv(self, responses_path: str | os.PathLike[str],
                bor_path: str | os.PathLike[str] | None = None) -> None:
         """Write RESPONSES.csv (and BOR.csv). Each file appears whole or not at all."""
-        with atomic_write(responses_path, newline="", encoding="utf-8") as fh:
-            self.timepoints.to_csv(fh, index=False, float_format="%.4f")
+        jobs = [(self.timepoints, responses_path)]
         if bor_path is not None:
-            with atomic_write(bor_path, newline="", encoding="utf-8") as fh:
-                self.best_response.to_csv(fh, index=False)
+            jobs.append((self.best_response, bor_path))
+        write_tables(jobs)
 
 
 def _counts(values: pd.Series) -> str:
     order = ["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"]
     counts = values.value_counts()
-    return ", ".join(f"{k} {int(counts[k])}" for k in order if k in counts) or "none"
+    return ", ".join(f"{k} {int(counts[k])}" for k in order if counts.get(k, 0)) or "none"
 
 
 def _to_frame(measurements: object) -> pd.DataFrame:
     if isinstance(measurements, (str, os.PathLike)):
         return read_measurements(measurements)
     if isinstance(measurements, pd.DataFrame):
-        return validate(measurements.astype(object).where(measurements.notna(), ""), "measurements")
+        return validate(measurements, "measurements")
     if isinstance(measurements, Read):
         measurements = [measurements]
     if isinstance(measurements, Iterable):
@@ -146,24 +145,110 @@ def _to_frame(measurements: object) -> pd.DataFrame:
                     "a list of Reads")
 
 
+_EPOCH = dt.date(2000, 1, 1)
+
+
+def _decide(days: list[int], responses: list[str], protocol: Protocol) -> tuple:
+    """Both BORs of one read's follow-ups (``days`` since baseline, ascending), each dated by the
+    *position* of the follow-up it names (−1 = none)."""
+    dates = [_EPOCH + dt.timedelta(days=d) for d in days]
+    b = bor.best_overall_response(dates, responses, _EPOCH, sd_min_weeks=protocol.sd_min_weeks)
+    c = bor.confirmed_best_overall_response(
+        dates, responses, _EPOCH, confirm_weeks=protocol.confirm_weeks,
+        sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated)
+
+    def position(d: dt.date | None) -> int:
+        return -1 if d is None else dates.index(d)
+
+    return (b.response, position(b.date), b.rule_id, b.rule_source,
+            c.response, position(c.date), c.rule_id, c.rule_source)
+
+
 def best_responses(timepoints: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
-    """One row per patient × reader × criterion with the BOR without and with confirmation."""
-    rows = []
-    cols = ["timepoint_date", "overall_response", "is_baseline"]
-    for (pid, rid, crit), g in timepoints.groupby(KEYS + ["criterion"], sort=False)[cols]:
-        base_date = g["timepoint_date"].min()
-        fu = g[~g["is_baseline"]]
-        dates: Sequence[dt.date] = fu["timepoint_date"].tolist()
-        responses = fu["overall_response"].tolist()
-        b = bor.best_overall_response(dates, responses, base_date,
-                                      sd_min_weeks=protocol.sd_min_weeks)
-        c = bor.confirmed_best_overall_response(
-            dates, responses, base_date, confirm_weeks=protocol.confirm_weeks,
-            sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated)
-        rows.append((pid, rid, crit, base_date, len(dates), b.response, b.date, b.rule_id,
-                     b.rule_source, c.response, c.date, c.rule_id, c.rule_source,
-                     protocol.confirm_weeks, protocol.sd_min_weeks, protocol.ne_tolerated))
-    return pd.DataFrame(rows, columns=list(BOR_COLUMNS))
+    """One row per patient × reader × criterion with the BOR without and with confirmation.
+
+    The BOR functions of :mod:`response_tool.criteria.best_response` (tested line by line) see
+    dates only through three facts: the order of the follow-ups, whether each is at least the SD
+    minimum after baseline, and whether each later one is at least the confirmation interval
+    after each earlier one. Reads sharing responses and those facts share their BOR, so a cohort
+    is decided once per distinct pattern — exactly, whatever the visit dates — and each read's
+    BOR date is its own follow-up at the position the decision names.
+    """
+    keys = (["_read"] if "_read" in timepoints.columns else KEYS) + ["criterion"]
+    group = timepoints.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    dates = timepoints["timepoint_date"].to_numpy(dtype="datetime64[ns]")
+    in_order = bool(np.all((np.diff(group) > 0) | ((np.diff(group) == 0) & (np.diff(dates) > 0))))
+    if in_order:  # assess() hands the table over grouped and dated already
+        t = timepoints.reset_index(drop=True)
+    else:
+        order = np.lexsort((dates, group))
+        t = timepoints.iloc[order].reset_index(drop=True)
+        group = pd.factorize(group[order])[0]
+    n_groups = int(group.max(initial=-1)) + 1
+    first = np.r_[0, np.flatnonzero(np.diff(group)) + 1] if len(t) else np.array([], dtype=int)
+    day = t["timepoint_date"].to_numpy().astype("datetime64[D]")
+    base_date = day[first]
+    fu = ~t["is_baseline"].to_numpy(dtype=bool)
+    response_code = pd.Index(bor.ORDER).get_indexer(t["overall_response"])
+    if (fu & (response_code < 0)).any():
+        bad = t.loc[fu & (response_code < 0)].iloc[0]
+        raise ValueError(f"time point {bad['timepoint_date']} of {bad['patient_id']}/"
+                         f"{bad['reader_id']}: overall response {bad['overall_response']!r} "
+                         "is not a RECIST response")
+    # follow-ups as a matrix: one row per read × criterion, one column per follow-up
+    fu_group = group[fu]
+    fu_start = np.r_[True, fu_group[1:] != fu_group[:-1]] if len(fu_group) else np.zeros(0, bool)
+    position = np.arange(len(fu_group)) - np.maximum.accumulate(
+        np.where(fu_start, np.arange(len(fu_group)), 0))
+    width = max(int(position.max(initial=-1)) + 1, 1)
+    fu_day = np.zeros((n_groups, width), dtype=np.int64)
+    fu_day[fu_group, position] = (day[fu] - base_date[fu_group]).astype(np.int64)
+    fu_response = np.full((n_groups, width), -1, dtype=np.int8)
+    fu_response[fu_group, position] = response_code[fu]
+    present = fu_response >= 0
+    sd_met = present & (fu_day / 7.0 >= protocol.sd_min_weeks)
+    i, j = np.triu_indices(width, k=1)
+    confirms = present[:, j] & ((fu_day[:, j] - fu_day[:, i]) / 7.0 >= protocol.confirm_weeks)
+    facts = pd.DataFrame(np.hstack([fu_response, sd_met, confirms]).astype(np.int8))
+    pattern = facts.groupby(list(facts.columns), sort=False).ngroup().to_numpy()
+    example = np.unique(pattern, return_index=True)[1]  # one read per pattern, in pattern order
+    decided = [_decide(fu_day[g][present[g]].tolist(),
+                       [bor.ORDER[c] for c in fu_response[g][present[g]]], protocol)
+               for g in example]
+    columns = list(zip(*decided, strict=True)) if decided else [()] * 8
+
+    def col(k: int) -> pd.Categorical:
+        return pd.Categorical(list(columns[k])).take(pattern)
+
+    def date_col(k: int) -> np.ndarray:
+        at = np.asarray(columns[k], dtype=np.int64)[pattern]
+        chosen = base_date + fu_day[np.arange(n_groups), np.maximum(at, 0)].astype("timedelta64[D]")
+        return np.where(at >= 0, chosen.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+
+    head = t.iloc[first]
+    return pd.DataFrame({
+        "patient_id": head["patient_id"].array, "reader_id": head["reader_id"].array,
+        "criterion": head["criterion"].array, "baseline_date": base_date.astype("datetime64[ns]"),
+        "n_followups": np.bincount(fu_group, minlength=n_groups),
+        "best_overall_response": col(0), "best_overall_response_date": date_col(1),
+        "bor_rule_id": col(2), "bor_rule_source": col(3),
+        "confirmed_best_overall_response": col(4), "confirmed_bor_date": date_col(5),
+        "confirmed_bor_rule_id": col(6), "confirmed_bor_rule_source": col(7),
+        "confirm_weeks": protocol.confirm_weeks, "sd_min_weeks": protocol.sd_min_weeks,
+        "ne_tolerated": protocol.ne_tolerated,
+    }, columns=list(BOR_COLUMNS))
+
+
+def timepoint_responses(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """Every criterion's time-point responses for a validated table, one block per read:
+    RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`)."""
+    engine_options = EngineOptions(too_small_mm=protocol.too_small_mm,
+                                   mrecist_pd_min_mm=protocol.mrecist_pd_min_mm)
+    prepared = prepare(frame)
+    parts = [assess_prepared(prepared, c, engine_options) for c in CRITERIA if c in protocol.criteria]
+    tps = pd.concat(parts, ignore_index=True)
+    order = np.lexsort((np.arange(len(tps)), tps["_read"].to_numpy()))
+    return tps.iloc[order].reset_index(drop=True)
 
 
 def assess(measurements: object, protocol: Protocol | None = None, **options: object
@@ -174,14 +259,10 @@ def assess(measurements: object, protocol: Protocol | None = None, **options: ob
     """
     protocol = protocol or Protocol(**options)  # type: ignore[arg-type]
     frame = _to_frame(measurements)
-    engine_options = EngineOptions(too_small_mm=protocol.too_small_mm,
-                                   mrecist_pd_min_mm=protocol.mrecist_pd_min_mm)
-    parts = [assess_timepoints(frame, c, engine_options) for c in protocol.criteria]
-    tps = pd.concat(parts, ignore_index=True)[list(TIMEPOINT_COLUMNS)]
-    tps = tps.sort_values(KEYS + ["criterion", "timepoint_date"], kind="stable",
-                          ignore_index=True)
-    return AssessmentResult(tps, best_responses(tps, protocol), protocol,
+    tps = timepoint_responses(frame, protocol)
+    best = best_responses(tps, protocol)
+    return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria))
 
 
-__all__ = ["AssessmentResult", "Protocol", "assess", "best_responses"]
+__all__ = ["AssessmentResult", "Protocol", "assess", "best_responses", "timepoint_responses"]

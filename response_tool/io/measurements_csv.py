@@ -7,6 +7,7 @@ writes ``docs/measurements-csv.md``; a test checks the committed page is current
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from response_tool.errors import MeasurementInputError
 
@@ -103,11 +106,11 @@ class _Collector:
 
     def add(self, lines: Sequence[int] | np.ndarray, column: str | None, values: Sequence[object],
             message: str) -> None:
-        for line, value in zip(lines, values, strict=False):
-            self.total += 1
-            if len(self.problems) < MAX_ERRORS:
-                self.problems.append(Problem(int(line), column, None if value is None else str(value),
-                                             message))
+        self.total += len(lines)
+        room = max(0, MAX_ERRORS - len(self.problems))
+        for line, value in zip(list(lines[:room]), list(values[:room]), strict=False):
+            self.problems.append(Problem(int(line), column, None if value is None else str(value),
+                                         message))
 
     def raise_if_any(self) -> None:
         if not self.total:
@@ -120,9 +123,37 @@ class _Collector:
             f"\n  {lines}{more}")
 
 
+def _text(series: pd.Series, lower: bool = False, sort: bool = False
+          ) -> tuple[pd.Series, np.ndarray, pd.Index]:
+    """``series`` as stripped (and optionally lower-cased) text (a categorical), missing → "",
+    with its integer codes into the distinct cleaned values (also returned; sorted if ``sort``).
+
+    Cleans each distinct value once and maps the result back: identifiers, roles and dates repeat
+    thousands of times in a cohort table, so this is what makes validating millions of rows fast.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):  # as read from CSV: already encoded
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    clean = pd.Index(uniques, dtype=object).astype(str).str.strip()
+    if lower:
+        clean = clean.str.lower()
+    clean = clean.append(pd.Index([""], dtype=object))  # code -1 (missing) → the last element
+    clean_codes, clean_uniques = pd.factorize(clean, sort=sort)
+    if np.array_equal(clean_codes[:-1], np.arange(len(clean) - 1)):  # already clean (usual)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, clean_codes[-1], codes)
+    else:  # cleaning merged values, or sorting reordered them (code −1 → the last element)
+        codes = clean_codes[codes]
+    distinct = pd.Index(clean_uniques, dtype="str")
+    # a categorical: the cleaned text without copying a string per row
+    text = pd.Categorical.from_codes(codes, categories=distinct, validate=False)
+    return pd.Series(text, index=series.index), codes, distinct
+
+
 def _bool(series: pd.Series, column: str, lines: np.ndarray, errors: _Collector,
           default: bool | None = None) -> pd.Series:
-    text = series.fillna("").astype(str).str.strip().str.lower()
+    text, _, _ = _text(series, lower=True)
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(TRUE_VALUES)] = True
     out[text.isin(FALSE_VALUES)] = False
@@ -151,22 +182,40 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
     df = frame.copy()
     lines = np.arange(len(df)) + 2  # header is line 1
     df["_line"] = lines
+    codes = {}
     for col in ("patient_id", "reader_id", "lesion_id", "organ"):
-        text = df[col].fillna("").astype(str).str.strip()
+        text, codes[col], _ = _text(df[col], sort=col in ("patient_id", "reader_id"))
         empty = text == ""
         if empty.any():
             errors.add(lines[empty.to_numpy()], col, [""] * int(empty.sum()), "must not be empty")
         df[col] = text
-    dates = pd.to_datetime(df["timepoint_date"].astype(str).str.strip(), format="%Y-%m-%d",
-                           errors="coerce")
+    # integer keys for grouping: _read = (patient, reader) in sorted order, _lesion, _day
+    n_readers = int(codes["reader_id"].max(initial=0)) + 1
+    df["_read"] = pd.factorize(codes["patient_id"].astype(np.int64) * n_readers
+                               + codes["reader_id"], sort=True)[0]
+    df["_lesion"] = codes["lesion_id"]
+    raw_dates = df["timepoint_date"]
+    if pd.api.types.is_datetime64_any_dtype(raw_dates.dtype):  # a DataFrame with real dates
+        dates = raw_dates.dt.tz_localize(None) if raw_dates.dt.tz is not None else raw_dates
+        dates = dates.dt.normalize().astype("datetime64[ns]")
+    else:
+        _, date_codes, distinct = _text(raw_dates)
+        text = pd.Series(distinct, dtype=object)
+        # a date, or a date-time at midnight (what a spreadsheet or pandas makes of a date)
+        text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00$", r"\1", regex=True)
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        dates = pd.Series(parsed.to_numpy()[date_codes], index=df.index).astype("datetime64[ns]")
     bad = dates.isna()
     if bad.any():
         errors.add(lines[bad.to_numpy()], "timepoint_date", df.loc[bad, "timepoint_date"].tolist(),
                    "not a date; write YYYY-MM-DD, e.g. 2026-03-09")
-    df["timepoint_date"] = dates.dt.date
+    df["timepoint_date"] = dates
+    df["_day"] = (dates.to_numpy().astype("datetime64[D]").astype(np.int64) if not bad.any()
+                  else np.zeros(len(df), dtype=np.int64))
     for col, allowed in (("role", ROLES), ("status", STATUSES)):
-        text = df[col].fillna("").astype(str).str.strip().str.lower()
-        bad = ~text.isin(allowed)
+        text, choice_codes, distinct = _text(df[col], lower=True)
+        df[f"_{col}"] = pd.Index(allowed).get_indexer(distinct)[choice_codes]  # -1 = unknown
+        bad = pd.Series(df[f"_{col}"].to_numpy() < 0, index=df.index)
         if bad.any():
             errors.add(lines[bad.to_numpy()], col, df.loc[bad, col].tolist(),
                        f"unknown value; use one of {', '.join(allowed)}")
@@ -176,8 +225,10 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
                                   "cytology_proven", lines, errors, default=False)
     for col in MM_COLUMNS:
         raw = df[col] if col in df.columns else pd.Series("", index=df.index)
-        text = raw.fillna("").astype(str).str.strip()
-        values = pd.to_numeric(text.where(text != ""), errors="coerce")
+        text, mm_codes, distinct = _text(raw)
+        uniques = pd.Series(distinct, dtype=object)
+        numbers = pd.to_numeric(uniques.where(uniques != ""), errors="coerce")
+        values = pd.Series(numbers.to_numpy(dtype=float)[mm_codes], index=df.index)
         nonnum = values.isna() & (text != "")
         if nonnum.any():
             errors.add(lines[nonnum.to_numpy()], col, text[nonnum].tolist(),
@@ -200,15 +251,23 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
 
 
 def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
-    key = ["patient_id", "reader_id", "timepoint_date", "lesion_id"]
-    dup = df.duplicated(key, keep="first")
+    key = ["_read", "_day", "_lesion"]
+    n_lesions = int(df["_lesion"].to_numpy().max(initial=0)) + 1
+    day = df["_day"].to_numpy(np.int64)
+    span = int(day.max(initial=0)) - int(day.min(initial=0)) + 1
+    read = df["_read"].to_numpy(np.int64)
+    lesion_key = read * n_lesions + df["_lesion"].to_numpy(np.int64)  # one per read × lesion
+    dup = pd.Series((read * span + day - day.min(initial=0)) * n_lesions
+                    + df["_lesion"].to_numpy(np.int64), index=df.index).duplicated(keep="first")
     if dup.any():
         first = df.drop_duplicates(key).set_index(key)["_line"]
-        for _, row in df[dup].iterrows():
+        for row in df[dup].head(MAX_ERRORS).to_dict("records"):
             errors.add([row["_line"]], "lesion_id", [row["lesion_id"]],
-                       f"lesion listed twice at {row['timepoint_date']} for patient "
+                       f"lesion listed twice at {row['timepoint_date']:%Y-%m-%d} for patient "
                        f"{row['patient_id']}, reader {row['reader_id']} (first on line "
-                       f"{first[tuple(row[k] for k in key)]}); keep one row per lesion and time point")
+                       f"{first[(row['_read'], row['_day'], row['_lesion'])]}); keep one row per "
+                       "lesion and time point")
+        errors.total += int(dup.sum()) - min(int(dup.sum()), MAX_ERRORS)
     measured = df["status"] == "measured"
     target = df["role"] == "target"
     nodal = df["is_nodal"].fillna(False).astype(bool)
@@ -222,8 +281,9 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
         errors.add(df.loc[need_short, "_line"].to_numpy(), "short_axis_mm",
                    [""] * int(need_short.sum()),
                    "a measured nodal target needs its short axis; enter it or set status")
-    baseline = df.groupby(["patient_id", "reader_id"])["timepoint_date"].transform("min")
-    at_base = df["timepoint_date"] == baseline
+    baseline = df.groupby("_read", sort=False)["_day"].transform("min")
+    at_base = df["_day"] == baseline
+    df["_baseline"] = at_base
     not_measured = at_base & target & ~df["status"].isin(["measured"])
     if not_measured.any():
         errors.add(df.loc[not_measured, "_line"].to_numpy(), "status",
@@ -235,31 +295,45 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
         errors.add(df.loc[new_at_base, "_line"].to_numpy(), "role", ["new"] * int(new_at_base.sum()),
                    "a new lesion cannot be at the baseline (the earliest date); check the date "
                    "or the role")
-    base_lesions = df[at_base].groupby(["patient_id", "reader_id"])["role"].agg(
-        lambda r: bool(set(r) & {"target", "non-target"}))
-    for (pid, rid), has_disease in base_lesions.items():
-        if not has_disease:
-            rows = df[(df.patient_id == pid) & (df.reader_id == rid) & at_base]
-            errors.add(rows["_line"].to_numpy()[:1], "role", ["new"],
-                       f"patient {pid}, reader {rid}: no target or non-target lesion at the "
-                       "baseline; add the baseline lesions")
-    ids_by_role = df.groupby(["patient_id", "reader_id", "lesion_id"])["role"].nunique()
-    mixed = ids_by_role[ids_by_role > 1]
-    for (pid, rid, lid) in mixed.index[:MAX_ERRORS]:
-        rows = df[(df.patient_id == pid) & (df.reader_id == rid) & (df.lesion_id == lid)]
-        errors.add(rows["_line"].to_numpy()[:1], "role", [", ".join(sorted(set(rows.role)))],
-                   f"lesion {lid} changes role between time points; a lesion keeps its role")
-    base_ids = df[at_base & df["role"].isin(["target", "non-target"])][
-        ["patient_id", "reader_id", "lesion_id"]].drop_duplicates()
-    later = df[~at_base & df["role"].isin(["target", "non-target"])]
-    merged = later.merge(base_ids, on=["patient_id", "reader_id", "lesion_id"], how="left",
-                         indicator=True)
-    unknown = merged["_merge"] == "left_only"
+    disease = at_base & df["role"].isin(["target", "non-target"])
+    has_disease = disease.groupby(df["_read"], sort=False).transform("any")
+    lacking = df[at_base & ~has_disease].drop_duplicates("_read")
+    for row in lacking.head(MAX_ERRORS).to_dict("records"):
+        errors.add([row["_line"]], "role", [row["role"]],
+                   f"patient {row['patient_id']}, reader {row['reader_id']}: no target or non-target "
+                   "lesion at the baseline; add the baseline lesions")
+    per_lesion = df["_role"].groupby(lesion_key, sort=False)
+    changes = per_lesion.transform("min") != per_lesion.transform("max")
+    mixed = df[changes.to_numpy()].drop_duplicates(["_read", "_lesion"])
+    for row in mixed.head(MAX_ERRORS).to_dict("records"):
+        same = (df["_read"] == row["_read"]) & (df["_lesion"] == row["_lesion"])
+        roles = sorted(set(df.loc[same, "role"]))
+        errors.add([row["_line"]], "role", [", ".join(roles)],
+                   f"lesion {row['lesion_id']} changes role between time points; a lesion keeps "
+                   "its role")
+    existing = (df["_role"].to_numpy() == ROLES.index("target")) \
+        | (df["_role"].to_numpy() == ROLES.index("non-target"))
+    base_mask = at_base.to_numpy(dtype=bool)
+    unknown = existing & ~base_mask
+    unknown[unknown] = ~np.isin(lesion_key[unknown], lesion_key[existing & base_mask])
     if unknown.any():
-        errors.add(merged.loc[unknown, "_line"].to_numpy(), "lesion_id",
-                   merged.loc[unknown, "lesion_id"].tolist(),
+        errors.add(df["_line"].to_numpy()[unknown], "lesion_id",
+                   df.loc[unknown, "lesion_id"].head(MAX_ERRORS).tolist(),
                    "a target/non-target lesion not recorded at the baseline; use role new for "
                    "lesions that appear after baseline")
+
+
+def _read_table(p: Path) -> pd.DataFrame:
+    """Every column as text, distinct values dictionary-encoded (cheap to clean and to group)."""
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in header},
+        strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[])
+    # 4 MiB blocks: fewer chunks whose dictionaries pandas must unify (measured fastest)
+    table = pacsv.read_csv(p, read_options=pacsv.ReadOptions(block_size=1 << 22),
+                           convert_options=convert)
+    return table.to_pandas()
 
 
 def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -268,9 +342,17 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not p.is_file():
         raise MeasurementInputError(f"{p}: no such file; give the path of the measurements CSV")
     try:
-        frame = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        frame = _read_table(p)
+    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error):
+        # pandas' C parser names the line of a malformed row; used only when something is wrong
+        try:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise MeasurementInputError(f"{p}: not a readable CSV ({exc}); save it as UTF-8 CSV "
+                                        "with one value per column on every row") from exc
+    except pa.ArrowException as exc:
         raise MeasurementInputError(f"{p}: not a readable CSV ({exc}); save it as UTF-8 CSV") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if frame.empty and not missing:
         raise MeasurementInputError(f"{p}: no rows; the file needs a header and one row per lesion "

@@ -38,7 +38,7 @@ def test_assess_writes_responses_and_bor(tmp_path, capsys):
     assert values <= {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"}
     bors = list(csv.DictReader(bor.open()))
     assert [(b["criterion"], b["best_overall_response"], b["confirmed_best_overall_response"])
-            for b in bors] == [("mrecist", "PR", "PR"), ("recist1.1", "PR", "PR")]
+            for b in bors] == [("recist1.1", "PR", "PR"), ("mrecist", "PR", "PR")]
     assert "recist1.1: time points PR 2" in capsys.readouterr().out
 
 
@@ -48,7 +48,7 @@ def test_criteria_and_options_are_passed_through(tmp_path):
     assert main(["assess", str(src), "-o", str(out), "--bor", str(bor), "--criteria", "recist1.1",
                  "--confirm-weeks", "8"]) == 0
     (b,) = list(csv.DictReader(bor.open()))
-    assert (b["criterion"], b["confirm_weeks"]) == ("recist1.1", "8.0")
+    assert (b["criterion"], float(b["confirm_weeks"])) == ("recist1.1", 8.0)
     assert b["confirmed_best_overall_response"] == "NE"  # 2 weeks apart: no confirmation, no SD yet
 
 

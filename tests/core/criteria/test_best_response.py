@@ -83,3 +83,47 @@ def test_only_assessments_up_to_the_first_pd_count():
 )
 def test_unconfirmed_best_response(responses, at, expected):
     assert best_overall_response(weeks(*at), responses, BASE, sd_min_weeks=6).response == expected
+
+
+@pytest.mark.parametrize("confirm_weeks,sd_min_weeks,ne_tolerated", [(4, 6, 1), (8, 12, 0), (0, 0, 2)])
+def test_cohort_bor_equals_the_per_read_functions(confirm_weeks, sd_min_weeks, ne_tolerated):
+    """best_responses() decides a cohort once per pattern of responses and date facts; on 600
+    random reads with irregular visit dates it must agree with calling the BOR functions read by
+    read (response, rule and date)."""
+    import numpy as np
+    import pandas as pd
+
+    from response_tool.assessment import Protocol, best_responses
+
+    rng = np.random.default_rng(7)
+    protocol = Protocol(confirm_weeks=confirm_weeks, sd_min_weeks=sd_min_weeks,
+                        ne_tolerated=ne_tolerated)
+    rows, expected = [], {}
+    values = ["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"]
+    for k in range(600):
+        n = int(rng.integers(0, 7))
+        days = np.cumsum(rng.integers(7, 70, size=n))
+        dates = [BASE + dt.timedelta(days=int(d)) for d in days]
+        responses = list(rng.choice(values, size=n, p=[0.1, 0.25, 0.3, 0.05, 0.15, 0.15]))
+        rows.append({"patient_id": f"P{k}", "reader_id": "R1", "criterion": "recist1.1",
+                     "timepoint_date": BASE, "is_baseline": True, "overall_response": ""})
+        rows += [{"patient_id": f"P{k}", "reader_id": "R1", "criterion": "recist1.1",
+                  "timepoint_date": d, "is_baseline": False, "overall_response": r}
+                 for d, r in zip(dates, responses, strict=True)]
+        b = best_overall_response(dates, responses, BASE, sd_min_weeks=sd_min_weeks)
+        c = confirmed_best_overall_response(dates, responses, BASE, confirm_weeks=confirm_weeks,
+                                            sd_min_weeks=sd_min_weeks, ne_tolerated=ne_tolerated)
+        expected[f"P{k}"] = (b.response, b.date, b.rule_id, c.response, c.date, c.rule_id)
+    frame = pd.DataFrame(rows)
+    frame["timepoint_date"] = pd.to_datetime(frame["timepoint_date"])
+    got = best_responses(frame.sample(frac=1, random_state=1), protocol)  # any row order
+    assert len(got) == 600
+
+    def as_date(value):
+        return None if pd.isna(value) else value.date()
+
+    for r in got.to_dict("records"):
+        assert (r["best_overall_response"], as_date(r["best_overall_response_date"]),
+                r["bor_rule_id"], r["confirmed_best_overall_response"],
+                as_date(r["confirmed_bor_date"]), r["confirmed_bor_rule_id"]) \
+            == expected[r["patient_id"]], r["patient_id"]

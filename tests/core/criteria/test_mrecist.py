@@ -95,7 +95,7 @@ def test_phantom_ground_truth_gives_the_expected_responses(phantom_dir):
     fu = tp[~tp["is_baseline"]]
     labels = {t["date"]: t["label"] for t in gt["timepoints"]}
     for rec in fu.to_dict("records"):
-        expected = gt["expected_responses"][labels[rec["timepoint_date"].isoformat()]][rec["criterion"]]
+        expected = gt["expected_responses"][labels[f"{rec['timepoint_date']:%Y-%m-%d}"]][rec["criterion"]]
         assert (rec["target_response"], rec["non_target_response"], rec["new_lesions"],
                 rec["overall_response"]) == (expected["target"], expected["non_target"],
                                              expected["new_lesions"], expected["overall"])
