@@ -173,8 +173,9 @@ def test_baseline_checks_warn_with_lesion_limit_and_source_and_record_overrides(
 
 
 def test_thick_slices_raise_the_measurable_minimum():
-    from response_tool.assessment import assess
     import pandas as pd
+
+    from response_tool.assessment import assess
 
     rows = [row(0, "T1", long=12, slice_thickness_mm=8), row(0, "T2", long=16, slice_thickness_mm=8)]
     w = assess(pd.DataFrame(rows), criteria=("recist1.1",)).warnings

@@ -35,7 +35,8 @@ def test_every_line_is_reachable_and_sourced(table: DecisionTable):
         # every line decides at least one combination on its own or agrees with the one that does
         assert r.id in used or any(table.lookup(c).then == r.then
                                    for c in table.combinations()
-                                   if c not in table.excluded and r.matches(dict(zip(table.columns, c))))
+                                   if c not in table.excluded
+                                   and r.matches(dict(zip(table.columns, c, strict=True))))
 
 
 @pytest.mark.parametrize("module", [recist11, mrecist], ids=["recist1.1", "mrecist"])
@@ -54,3 +55,17 @@ def test_published_threshold_values():
             recist11.MEASURABLE.as_float, recist11.TOO_SMALL_DEFAULT.as_float) == (10, 15, 10, 5)
     assert (mrecist.PR_DECREASE.as_float, mrecist.PD_INCREASE.as_float,
             mrecist.PD_ABSOLUTE_DEFAULT.as_float, mrecist.PORTA_HEPATIS_NODE.as_float) == (30, 20, 0, 20)
+
+
+def test_rules_reference_page_is_generated_from_the_tables():
+    from pathlib import Path
+
+    from response_tool.criteria import reference
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "criteria-rules.md"
+    assert page.read_text() == reference.markdown(), \
+        "docs/criteria-rules.md is stale: run python -m response_tool.criteria.reference > docs/criteria-rules.md"
+    text = page.read_text()
+    for table in (recist11.OVERALL, mrecist.OVERALL, best_response.CONFIRMATION):
+        for row in table.rows:
+            assert f"`{row.id}`" in text

@@ -102,7 +102,7 @@ def test_mask_that_does_not_overlap_the_image_is_an_error(shared_data, tmp_path)
 
 
 def test_fast_header_reader_agrees_with_pydicom(shared_data, phantom_dir):
-    from response_tool.io._header import _fast, _Fallback, _slow
+    from response_tool.io._header import _Fallback, _fast, _slow
 
     files = sorted((phantom_dir / "RT-PHANTOM-001").rglob("IM00[0-1]*"))[:30]
     files += sorted((shared_data / "totalsegmentator-example-ct" / "example_ct_dicom").iterdir())[:3]
