@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from response_tool.burden import read_burden_table
 from response_tool.criteria import best_response as bor
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_prepared, prepare
-from response_tool.errors import ProtocolOptionError
+from response_tool.errors import BurdenInputError, ProtocolOptionError
 from response_tool.io.csv_out import write_tables
 from response_tool.io.measurements_csv import read_measurements, validate
 from response_tool.model import Read
@@ -30,7 +31,7 @@ TIMEPOINT_COLUMNS = (
     "pct_change_from_nadir", "abs_change_from_nadir_mm", "targets_not_evaluated",
     "target_response", "target_rule_id", "n_non_targets", "non_target_response",
     "non_target_rule_id", "new_lesions", "new_lesions_rule_id", "new_lesion_first_seen",
-    "overall_response", "rule_id", "rule_source",
+    "overall_response", "rule_id", "rule_source", "htb_pct", "htb_category", "htb_method",
 )
 #: Columns of BOR.csv, in order.
 BOR_COLUMNS = (
@@ -251,15 +252,48 @@ def timepoint_responses(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame
     return tps.iloc[order].reset_index(drop=True)
 
 
-def assess(measurements: object, protocol: Protocol | None = None, **options: object
-           ) -> AssessmentResult:
+def _with_burden(tps: pd.DataFrame, burden_table: object, scheme: str) -> pd.DataFrame:
+    """Add ``htb_pct``, ``htb_category``, ``htb_method`` per time point (empty where none)."""
+    n = len(tps)
+    if burden_table is None:
+        return tps.assign(htb_pct=np.full(n, np.nan), htb_category=pd.Categorical([""] * n),
+                          htb_method=pd.Categorical([""] * n))
+    table = read_burden_table(burden_table, scheme)
+    keys = pd.DataFrame({"patient_id": tps["patient_id"].astype(str).to_numpy(),
+                         "reader_id": tps["reader_id"].astype(str).to_numpy(),
+                         "timepoint_date": tps["timepoint_date"].to_numpy()})
+    cols = ["htb_pct", "htb_category", "htb_method", "_line"]
+    per_reader = keys.merge(table[table["reader_id"] != ""], how="left",
+                            on=["patient_id", "reader_id", "timepoint_date"])
+    every = keys.merge(table[table["reader_id"] == ""].drop(columns="reader_id"), how="left",
+                       on=["patient_id", "timepoint_date"])
+    chosen = per_reader[cols].where(per_reader["_line"].notna(), every[cols])
+    used = set(chosen["_line"].dropna().astype(int))
+    unmatched = table[~table["_line"].isin(used)]
+    if len(unmatched):
+        r = unmatched.iloc[0]
+        raise BurdenInputError(
+            f"burden table line {r['_line']}: no time point of patient {r['patient_id']}"
+            + (f", reader {r['reader_id']}" if r["reader_id"] else "")
+            + f" on {r['timepoint_date']:%Y-%m-%d} in the measurements ({len(unmatched)} such "
+            "row(s)); check the date and ids")
+    return tps.assign(htb_pct=chosen["htb_pct"].astype(float).to_numpy(),
+                      htb_category=pd.Categorical(chosen["htb_category"].fillna("").to_numpy()),
+                      htb_method=pd.Categorical(chosen["htb_method"].fillna("").to_numpy()))
+
+
+def assess(measurements: object, protocol: Protocol | None = None, *, burden: object = None,
+           htb_scheme: str = "liu2022", **options: object) -> AssessmentResult:
     """Assess every patient × reader in ``measurements`` under each criterion of ``protocol``.
 
     ``options`` are :class:`Protocol` fields, as a shortcut (``assess(path, confirm_weeks=8)``).
+    ``burden``: a burden table (CSV path or DataFrame, see
+    :func:`response_tool.burden.read_burden_table`); its HTB %, category under ``htb_scheme`` and
+    method join the time points.
     """
     protocol = protocol or Protocol(**options)  # type: ignore[arg-type]
     frame = _to_frame(measurements)
-    tps = timepoint_responses(frame, protocol)
+    tps = _with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria))

@@ -26,3 +26,7 @@ class MeasurementInputError(ResponseToolError):
 
 class ProtocolOptionError(ResponseToolError):
     """An assessment option (confirmation weeks, SD minimum, ...) has an impossible value."""
+
+
+class BurdenInputError(ResponseToolError):
+    """Invalid hepatic-tumour-burden input: masks, labels, slices or category scheme."""

@@ -36,6 +36,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mrecist-pd-min-mm", type=float, default=d.mrecist_pd_min_mm,
                    help="absolute increase over the nadir also needed for mRECIST target PD "
                         f"(default {d.mrecist_pd_min_mm:g}: none, as in Lencioni 2010; 5 = RECIST's)")
+    p.add_argument("--burden", help="burden CSV: HTB per patient and time point (patient_id, "
+                                    "[reader_id], timepoint_date, htb_method, htb_pct or "
+                                    "htb_category); adds htb_pct, htb_category, htb_method")
+    p.add_argument("--htb-scheme", default="liu2022",
+                   help="HTB category scheme for --burden: liu2022, touloupas2021, promid, "
+                        "involvement50 or custom:E1,E2,... (default liu2022)")
     p.set_defaults(func=run)
 
 
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
         ne_tolerated=args.ne_tolerated, too_small_mm=args.too_small_mm,
         mrecist_pd_min_mm=args.mrecist_pd_min_mm)
-    result = assess(args.measurements, protocol)
+    result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme)
     result.to_csv(args.output, args.bor)
     print(result.summary())
     print(f"wrote {args.output}" + (f" and {args.bor}" if args.bor else ""), file=sys.stderr)
