@@ -73,29 +73,48 @@ def main(argv: list[str] | None = None) -> int:
     except ResponseToolError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return 2
-    return run_session(phantom, args.out, headless=headless)
+    try:
+        return run_session(phantom, args.out, headless=headless)
+    except Exception:  # an internal error: a clear line for the user, the details in a log
+        import traceback
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        log = args.out / "error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"demo: internal error; details in {log} — please report it", file=sys.stderr)
+        return 1
 
 
 def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     import napari
 
-    from .session import open_demo_session
+    from .session import open_demo_session, open_reading_demo
 
     viewer = napari.Viewer(show=not headless, title="response-tool — liver phantom")
     session = open_demo_session(viewer, phantom)
+    out.mkdir(parents=True, exist_ok=True)
     if not headless:
+        open_reading_demo(session, out / "reads.sqlite")
         napari.run()
         return 0
-    out.mkdir(parents=True, exist_ok=True)
     from ._screenshots import save_screenshot
 
-    shot = save_screenshot(viewer, out / "screenshot.png")
-    summary = session.summary_text()
+    shots = [save_screenshot(viewer, out / "screenshot.png")]  # the two phases side by side
+    reading = open_reading_demo(session, out / "reads.sqlite")
+    shots.append(save_screenshot(viewer, out / "reading_followup1.png"))
+    reading.panel.go_to(reading.panel.session.baseline)
+    reading.panel.select_lesion("N1")
+    reading.panel.select_lesion("T1")  # re-selecting jumps to T1 at the baseline
+    shots.append(save_screenshot(viewer, out / "reading_baseline.png"))
+    reading.panel.go_to(reading.panel.session.dates[1])
+    exported = reading.panel.export(out)
+    summary = session.summary_text() + "\n" + reading.summary_text()
     (out / "summary.txt").write_text(summary, encoding="utf-8")
     (out / "session.json").write_text(json.dumps(session.as_dict(), indent=2), encoding="utf-8")
     viewer.close()
     print(summary)
-    print(f"demo: wrote {shot}, {out / 'summary.txt'}")
+    names = ", ".join(str(p) for p in [*shots, *exported.values(), out / "summary.txt"])
+    print(f"demo: wrote {names}")
     return 0
 
 

@@ -51,7 +51,7 @@ class DemoSession:
         layers = [
             {"name": layer.name, "scale": [float(v) for v in layer.scale],
              "contrast_limits": [float(v) for v in layer.contrast_limits]}
-            for layer in self.viewer.layers
+            for layer in self.viewer.layers if layer.__class__.__name__ == "Image"
         ]
         return {"phantom": str(self.phantom), "studies": studies, "layers": layers,
                 "focus": self.focus}
@@ -108,3 +108,61 @@ def open_demo_session(viewer: napari.Viewer, phantom: Path) -> DemoSession:
     viewer.scene.camera.zoom *= BODY_ZOOM
     return DemoSession(viewer=viewer, panel=panel, phantom=phantom,
                        ground_truth=ground_truth, focus=focus)
+
+
+@dataclass
+class ReadingDemo:
+    """The phantom read filled in (baseline and follow-up 1), open at follow-up 1."""
+
+    panel: Any
+    store_path: Path
+    lines: int = 0
+
+    def summary_text(self) -> str:
+        s = self.panel.session
+        lines = [f"read {s.key.patient_id} by {s.key.reader_id}, saved in {self.store_path}"]
+        for date in s.dates:
+            tag = "baseline" if date == s.baseline else f"follow-up {s.dates.index(date)}"
+            responses = s.responses(date)
+            if not responses:
+                lines.append(f"  {date} ({tag}): not read yet")
+                continue
+            parts = []
+            for crit in ("recist1.1", "mrecist"):
+                r = responses[crit]
+                change = r["pct_change_from_baseline"]
+                change_text = "" if change != change else f", {change:+.1f} % vs baseline"
+                parts.append(f"{crit} sum {r['sum_mm']:.1f} mm{change_text} "
+                             f"{r['overall_response'] or '(baseline)'}")
+            lines.append(f"  {date} ({tag}): " + "; ".join(parts))
+        lines.append(f"live update after an edit: {s.last_update_ms:.0f} ms")
+        if s.warnings:
+            lines.append("warnings: " + " | ".join(s.warnings))
+        return "\n".join(lines) + "\n"
+
+
+def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> ReadingDemo:
+    """Dock the Reading panel beside the Patient panel and draw the ground-truth read of the
+    baseline and follow-ups up to ``upto`` (a fresh store at ``store_path``), then show the last."""
+    from ._demo_read import fill_timepoint
+
+    viewer = session.viewer
+    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
+    store_path = Path(store_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store_path}{suffix}").unlink(missing_ok=True)
+    session.panel.side_by_side.setChecked(False)  # one view: draw on the phase shown on top
+    reading.start(_patient_folder(session.phantom).name, session.panel.studies(), store_path,
+                  reader_id="DEMO", load_study=session.panel.load_study)
+    gt = session.ground_truth
+    for k in range(min(upto, len(gt.get("timepoints", [])) - 1) + 1):
+        fill_timepoint(reading, gt, k)
+    reading.go_to(reading.session.dates[min(upto, len(reading.session.dates) - 1)])
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    viewer.reset_view()
+    viewer.scene.camera.zoom *= BODY_ZOOM
+    reading.select_lesion("T1")  # jumps to T1's slice and centres it
+    n = sum(len(layer.data) for layer in reading._layers.values())
+    return ReadingDemo(reading, store_path, n)

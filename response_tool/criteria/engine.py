@@ -16,6 +16,7 @@ does not depend on the criterion), :func:`assess_prepared` applies one criterion
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from types import ModuleType
@@ -163,7 +164,7 @@ def prepare(df: pd.DataFrame) -> Prepared:
     tp_of_row, tp_keys = pd.factorize(read * span + (day - day0), sort=True)
     first = np.flatnonzero(~pd.Series(tp_of_row).duplicated().to_numpy())
     first = first[np.argsort(tp_of_row[first])]
-    tps = df.iloc[first][TP + TP_KEYS].reset_index(drop=True)
+    tps = df[TP + TP_KEYS].iloc[first].reset_index(drop=True)
     tp_read = tps["_read"].to_numpy(np.int64)
     starts = np.r_[True, tp_read[1:] != tp_read[:-1]] if len(tps) else np.zeros(0, bool)
     first_of_read = np.maximum.accumulate(np.where(starts, np.arange(len(tps)), 0))
@@ -321,6 +322,7 @@ def _new_lesions(p: Prepared, criterion: str) -> dict[str, object]:
     }
 
 
+@functools.cache
 def _overall_lookup(module: ModuleType) -> tuple[np.ndarray, list]:
     """The overall-response table as an array: [target, non-target, new yes?] → row index."""
     rows = list(module.OVERALL.rows)

@@ -297,15 +297,17 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
                    "or the role")
     disease = at_base & df["role"].isin(["target", "non-target"])
     has_disease = disease.groupby(df["_read"], sort=False).transform("any")
-    lacking = df[at_base & ~has_disease].drop_duplicates("_read")
-    for row in lacking.head(MAX_ERRORS).to_dict("records"):
+    lacking = df[at_base & ~has_disease]
+    for row in lacking.drop_duplicates("_read").head(MAX_ERRORS).to_dict("records") \
+            if len(lacking) else []:
         errors.add([row["_line"]], "role", [row["role"]],
                    f"patient {row['patient_id']}, reader {row['reader_id']}: no target or non-target "
                    "lesion at the baseline; add the baseline lesions")
     per_lesion = df["_role"].groupby(lesion_key, sort=False)
     changes = per_lesion.transform("min") != per_lesion.transform("max")
-    mixed = df[changes.to_numpy()].drop_duplicates(["_read", "_lesion"])
-    for row in mixed.head(MAX_ERRORS).to_dict("records"):
+    mixed = df[changes.to_numpy()]
+    for row in mixed.drop_duplicates(["_read", "_lesion"]).head(MAX_ERRORS).to_dict("records") \
+            if len(mixed) else []:
         same = (df["_read"] == row["_read"]) & (df["_lesion"] == row["_lesion"])
         roles = sorted(set(df.loc[same, "role"]))
         errors.add([row["_line"]], "role", [", ".join(roles)],
