@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     import napari
 
-    from .session import open_demo_session, open_reading_demo
+    from .session import open_demo_session, open_reading_demo, phantom_burden
 
     viewer = napari.Viewer(show=not headless, title="response-tool — liver phantom")
     session = open_demo_session(viewer, phantom)
@@ -107,13 +107,22 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     reading.panel.select_lesion("T1")  # re-selecting jumps to T1 at the baseline
     shots.append(save_screenshot(viewer, out / "reading_baseline.png"))
     reading.panel.go_to(reading.panel.session.dates[1])
-    exported = reading.panel.export(out)
-    summary = session.summary_text() + "\n" + reading.summary_text()
+    import pandas as pd
+
+    htb = pd.DataFrame(phantom_burden(session, reading.panel.session.dates[:2]))
+    htb.to_csv(out / "burden.csv", index=False)
+    exported = reading.panel.export(out, burden=htb)
+    burden_lines = "".join(
+        f"  {r.timepoint_date}: HTB {r.htb_pct:.2f} % ({r.htb_category}, {r.htb_method}; liver "
+        f"{r.liver_volume_ml:.0f} mL, tumour {r.tumor_volume_ml:.1f} mL)\n" for r in htb.itertuples())
+    summary = (session.summary_text() + "\n" + reading.summary_text()
+               + "hepatic tumour burden (liu2022):\n" + burden_lines)
     (out / "summary.txt").write_text(summary, encoding="utf-8")
     (out / "session.json").write_text(json.dumps(session.as_dict(), indent=2), encoding="utf-8")
     viewer.close()
     print(summary)
-    names = ", ".join(str(p) for p in [*shots, *exported.values(), out / "summary.txt"])
+    names = ", ".join(str(p) for p in [*shots, *exported.values(), out / "burden.csv",
+                                       out / "summary.txt"])
     print(f"demo: wrote {names}")
     return 0
 

@@ -166,3 +166,28 @@ def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> 
     reading.select_lesion("T1")  # jumps to T1's slice and centres it
     n = sum(len(layer.data) for layer in reading._layers.values())
     return ReadingDemo(reading, store_path, n)
+
+
+def phantom_burden(session: DemoSession, dates: list[str]) -> list[dict[str, Any]]:
+    """Volumetric HTB of the phantom at ``dates``, from its label maps on the portal-venous grid."""
+    import numpy as np
+
+    from response_tool import burden
+    from response_tool.io import load_image, load_label_map
+
+    gt = session.ground_truth
+    rows = []
+    for tp in gt.get("timepoints", []):
+        if tp["date"] not in dates:
+            continue
+        image = load_image(session.phantom / tp["series"]["portal-venous"]["folder"])
+        labels = load_label_map(session.phantom / tp["label_map"], image)
+        present = set(np.unique(labels).tolist())
+        est = burden.volumetric_from_labels(
+            labels, [v for v in gt["liver_labels"] if v in present],
+            [v for v in gt["tumour_labels"] if v in present], image.spacing_zyx_mm)
+        rows.append({"patient_id": gt["patient_id"], "reader_id": "", "timepoint_date": tp["date"],
+                     "htb_pct": round(est.htb_pct, 4), "htb_category": est.category,
+                     "htb_method": est.method, "liver_volume_ml": round(est.liver_volume_ml, 2),
+                     "tumor_volume_ml": round(est.tumor_volume_ml, 2)})
+    return rows

@@ -498,16 +498,23 @@ class ReadingPanel(QWidget):
         if folder:
             self.export(folder)
 
-    def export(self, folder: str | Path) -> dict[str, Path]:
-        """measurements.csv (engine input), responses.csv and bor.csv (engine output)."""
+    def export(self, folder: str | Path, burden: Any = None,
+               htb_scheme: str = "liu2022") -> dict[str, Path]:
+        """measurements.csv (engine input), responses.csv and bor.csv (engine output); with a
+        ``burden`` table (see :func:`response_tool.burden.read_burden_table`) the responses carry
+        each time point's HTB."""
+        from response_tool.assessment import assess
+
         assert self.session is not None
         out = Path(folder)
         paths = {"measurements": out / "measurements.csv", "responses": out / "responses.csv",
                  "bor": out / "bor.csv"}
-        self.session.store.export_measurements_csv(paths["measurements"], [self.session.key])
         if self.session.result is None:
             raise ResponseToolError(f"no responses to export yet: {self.session.problem}")
-        self.session.result.to_csv(paths["responses"], paths["bor"])
+        self.session.store.export_measurements_csv(paths["measurements"], [self.session.key])
+        result = self.session.result if burden is None else assess(
+            paths["measurements"], burden=burden, htb_scheme=htb_scheme)
+        result.to_csv(paths["responses"], paths["bor"])
         self._say(f"exported to {out}")
         return paths
 
