@@ -260,7 +260,11 @@ class ReadStore:
             raise StoreError(f"status {fields['status']!r}: use one of {', '.join(STATUSES)}")
         for name in ("long_axis_mm", "short_axis_mm", "viable_long_axis_mm"):
             value = fields.get(name)
-            if value is not None and not (float(value) >= 0):
+            try:
+                ok = value is None or float(value) >= 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
                 raise StoreError(f"{lesion_id}: {name} {value!r} must be a number ≥ 0")
         values = {k: (json.dumps([[float(c) for c in p] for p in v]) if k in _ENDPOINTS and
                       v is not None else v) for k, v in fields.items()}

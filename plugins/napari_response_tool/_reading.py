@@ -147,6 +147,20 @@ class ReadingSession:
         self.refresh()
         return length
 
+    def clear_diameter(self, lesion_id: str, kind: str, date: str | None = None) -> None:
+        """The reader deleted a line: forget that diameter (and the measurement if nothing of it
+        is left, so the lesion is "not yet measured" again)."""
+        date = date or self.current
+        m = self.measurement(lesion_id, date)
+        if m is None:
+            return
+        self.store.set_measurement(self.key, lesion_id, date, **{_FIELD[kind]: None,
+                                                                  _ENDPOINTS[kind]: None})
+        left = [m[_FIELD[k]] for k in KINDS if k != kind]
+        if m["status"] == "measured" and all(v is None for v in left):
+            self.store.clear_measurement(self.key, lesion_id, date)
+        self.refresh()
+
     def no_enhancement(self, lesion_id: str) -> None:
         """mRECIST: the lesion shows no arterial enhancement (viable diameter 0 mm)."""
         self.store.set_measurement(self.key, lesion_id, self.current, viable_long_axis_mm=0.0,

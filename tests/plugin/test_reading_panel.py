@@ -69,6 +69,13 @@ def test_diameters_on_anisotropic_layers_match_the_ground_truth(make_napari_view
     assert reading.session.measurement("T1")["long_axis_mm"] == pytest.approx(
         float(np.linalg.norm(moved[1] - moved[0])), abs=0.01)
     assert "waiting" not in reading.session.problem
+    # deleting a line in napari forgets that diameter
+    i = next(j for j in range(len(layer.data)) if layer.features.loc[j, "lesion_id"] == "T1"
+             and layer.features.loc[j, "kind"] == "viable")
+    layer.selected_data = {i}
+    layer.remove_selected()
+    assert reading.session.measurement("T1")["viable_long_axis_mm"] is None
+    assert reading.session.measurement("T1")["long_axis_mm"] is not None
 
 
 def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewer, phantom_dir,

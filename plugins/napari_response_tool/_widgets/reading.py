@@ -74,6 +74,7 @@ class ReadingPanel(QWidget):
         self._syncing = False
         self._studies: dict[str, Any] = {}
         self._load_study: Any = None
+        self._removing: list[tuple[str, str]] = []  # diameters whose lines napari is deleting
 
         self.reader_box = QLineEdit(os.environ.get("RESPONSE_TOOL_READER", "R1"))
         self.store_label = QLabel("")
@@ -291,6 +292,16 @@ class ReadingPanel(QWidget):
             for index in getattr(event, "data_indices", ()) or ():
                 if 0 <= index < len(layer.data):
                     self._record(date, layer, index)
+        elif action.endswith("removing"):  # remember which diameters are about to go
+            indices = [i for i in (getattr(event, "data_indices", ()) or ())
+                       if 0 <= i < len(layer.features)]
+            self._removing = [(str(layer.features.loc[i, "lesion_id"]),
+                               str(layer.features.loc[i, "kind"])) for i in indices]
+        elif action.endswith("removed"):
+            for lesion_id, kind in self._removing:
+                self.session.clear_diameter(lesion_id, kind, date)
+            self._removing = []
+            self.update_views()
 
     def _remove_shape(self, layer: Any, index: int) -> None:
         self._syncing = True
