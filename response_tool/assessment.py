@@ -252,7 +252,7 @@ def timepoint_responses(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame
     return tps.iloc[order].reset_index(drop=True)
 
 
-def _with_burden(tps: pd.DataFrame, burden_table: object, scheme: str) -> pd.DataFrame:
+def with_burden(tps: pd.DataFrame, burden_table: object, scheme: str = "liu2022") -> pd.DataFrame:
     """Add ``htb_pct``, ``htb_category``, ``htb_method`` per time point (empty where none)."""
     n = len(tps)
     if burden_table is None:
@@ -293,10 +293,11 @@ def assess(measurements: object, protocol: Protocol | None = None, *, burden: ob
     """
     protocol = protocol or Protocol(**options)  # type: ignore[arg-type]
     frame = _to_frame(measurements)
-    tps = _with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
+    tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria))
 
 
-__all__ = ["AssessmentResult", "Protocol", "assess", "best_responses", "timepoint_responses"]
+__all__ = ["AssessmentResult", "Protocol", "assess", "best_responses", "timepoint_responses",
+           "with_burden"]

@@ -14,13 +14,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from response_tool import geometry
-from response_tool.assessment import AssessmentResult, assess
+from response_tool.assessment import (
+    TIMEPOINT_COLUMNS,
+    AssessmentResult,
+    Protocol,
+    best_responses,
+    timepoint_responses,
+    with_burden,
+)
+from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.errors import ResponseToolError
+from response_tool.io.measurements_csv import validate
 from response_tool.store import ReadKey, ReadStore
 
 KINDS = ("long", "short", "viable")
+#: the baseline columns the baseline checks read (their cache key)
+_BASELINE_KEYS = ("lesion_id", "role", "organ", "is_nodal", "long_axis_mm", "short_axis_mm",
+                  "viable_long_axis_mm", "override_reason")
 _FIELD = {"long": "long_axis_mm", "short": "short_axis_mm", "viable": "viable_long_axis_mm"}
 _ENDPOINTS = {"long": "long_endpoints", "short": "short_endpoints", "viable": "viable_endpoints"}
 ORGANS = ("liver", "lymph node", "porta hepatis", "lung", "peritoneum", "bone", "adrenal",
@@ -59,8 +72,12 @@ class ReadingSession:
     current: str = ""
     warnings: list[str] = field(default_factory=list)
     last_update_ms: float = 0.0
-    result: AssessmentResult | None = None
     problem: str = ""
+    protocol: Protocol = field(default_factory=Protocol)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    _timepoints: pd.DataFrame | None = field(default=None, repr=False)
+    _result: AssessmentResult | None = field(default=None, repr=False)
+    _baseline_cache: tuple[Any, pd.DataFrame] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.dates:
@@ -207,13 +224,20 @@ class ReadingSession:
         return out
 
     def refresh(self) -> None:
-        """Recompute responses and warnings from the store (timed: the panel's live update)."""
+        """Recompute responses and warnings from the store (timed: the panel's live update).
+
+        What the panel shows is recomputed at once: the time-point responses of both criteria.
+        The baseline checks are recomputed only when the baseline rows changed, and the best
+        overall response only when asked for (:attr:`result`, e.g. on export)."""
         t0 = time.perf_counter()
         self.problem = ""
-        self.result = None
+        self._result = None
+        self._frame = None
+        self._timepoints = None
         frame = self.store.measurements_frame([self.key])
         measured = set(frame.loc[frame["timepoint_date"] == self.baseline, "lesion_id"])
-        waiting = [les["lesion_id"] for les in self.lesions()
+        lesions = self.lesions()
+        waiting = [les["lesion_id"] for les in lesions
                    if les["role"] == "target" and les["lesion_id"] not in measured]
         if frame.empty:
             self.problem = "no lesions yet: add targets at the baseline"
@@ -221,19 +245,41 @@ class ReadingSession:
             self.problem = f"waiting for the baseline diameter of {', '.join(waiting)}"
         else:
             try:
-                self.result = assess(frame)
+                self._frame = validate(frame, "read")
+                self._timepoints = timepoint_responses(self._frame, self.protocol)
             except ResponseToolError as exc:
                 self.problem = _first_problem(str(exc))
-        self.warnings = self._warnings()
+                self._frame = None
+        self.warnings = self._warnings(frame, {les["lesion_id"]: les for les in lesions})
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
 
-    def _warnings(self) -> list[str]:
+    @property
+    def result(self) -> AssessmentResult | None:
+        """The full assessment (time points, best overall response, baseline checks)."""
+        if self._frame is None or self._timepoints is None:
+            return None
+        if self._result is None:
+            self._result = AssessmentResult(
+                with_burden(self._timepoints, None)[list(TIMEPOINT_COLUMNS)],
+                best_responses(self._timepoints, self.protocol), self.protocol,
+                self._baseline_warnings())
+        return self._result
+
+    def _baseline_warnings(self) -> pd.DataFrame:
+        if self._frame is None:
+            return pd.DataFrame(columns=list(WARNING_COLUMNS))
+        base = self._frame[self._frame["_baseline"].to_numpy(dtype=bool)]
+        key = pd.util.hash_pandas_object(base[list(_BASELINE_KEYS)], index=False).sum()
+        if self._baseline_cache is None or self._baseline_cache[0] != key:
+            self._baseline_cache = (key, baseline_warnings(self._frame, self.protocol.criteria))
+        return self._baseline_cache[1]
+
+    def _warnings(self, frame: pd.DataFrame, lesions: dict[str, dict[str, Any]]) -> list[str]:
         out = []
-        if self.result is not None:
-            for w in self.result.warnings.to_dict("records"):
-                out.append(f"{w['lesion_id']}: {w['message']} [{w['check_id']}]")
+        for w in self._baseline_warnings().to_dict("records"):
+            out.append(f"{w['lesion_id']}: {w['message']} [{w['check_id']}]")
         for m in self.store.measurements(self.key):
-            les = self.lesion(m["lesion_id"])
+            les = lesions[m["lesion_id"]]
             if m["long_endpoints"] and m["short_endpoints"]:
                 a, b = np.asarray(m["long_endpoints"]), np.asarray(m["short_endpoints"])
                 if not geometry.is_perpendicular(a, b):
@@ -252,10 +298,10 @@ class ReadingSession:
 
     def responses(self, date: str | None = None) -> dict[str, dict[str, Any]]:
         """Per criterion, the current time point's row of the engine's output."""
-        if self.result is None:
+        if self._timepoints is None:
             return {}
         d = np.datetime64(date or self.current)
-        tp = self.result.timepoints
+        tp = self._timepoints
         out = {}
         for rec in tp[tp["timepoint_date"].to_numpy() == d].to_dict("records"):
             out[str(rec["criterion"])] = rec
