@@ -391,6 +391,53 @@ def read_burden_table(source: object, scheme: str | Scheme = "liu2022") -> pd.Da
     return out  # with _line, so callers can name the line of a row that matches nothing
 
 
+def grow_region_2d(image_hu: np.ndarray, seed_yx: Sequence[int], *, tolerance_hu: float | None = None,
+                   radius_px: int = 3, closing_px: int = 2) -> np.ndarray:
+    """An outline assisted from one click: the connected region around ``seed_yx`` on one axial
+    slice whose HU lies within ``tolerance_hu`` of the seed neighbourhood's median (default 2.5 ×
+    its standard deviation, at least 20 HU), holes filled and the border smoothed. SimpleITK's
+    ConnectedThreshold on the slice only — the reader edits the result."""
+    img = np.asarray(image_hu, dtype=np.float32)
+    if img.ndim != 2:
+        raise BurdenInputError("region growing works on one axial slice (a 2-D array)")
+    y, x = (int(round(v)) for v in seed_yx)
+    if not (0 <= y < img.shape[0] and 0 <= x < img.shape[1]):
+        raise BurdenInputError(f"seed ({y}, {x}) lies outside the slice {img.shape}")
+    patch = img[max(0, y - radius_px):y + radius_px + 1, max(0, x - radius_px):x + radius_px + 1]
+    centre = float(np.median(patch))
+    tol = float(tolerance_hu) if tolerance_hu is not None else max(20.0, 2.5 * float(patch.std()))
+    import SimpleITK as sitk
+
+    smooth = sitk.CurvatureFlow(sitk.GetImageFromArray(img), timeStep=0.125, numberOfIterations=3)
+    region = sitk.ConnectedThreshold(smooth, seedList=[(x, y)], lower=centre - tol,
+                                     upper=centre + tol, replaceValue=1)
+    if closing_px:
+        region = sitk.BinaryMorphologicalClosing(region, [closing_px, closing_px])
+    region = sitk.BinaryFillhole(region)
+    return sitk.GetArrayFromImage(region).astype(bool)
+
+
+def slice_areas_mm2(outlines: np.ndarray, slices: Sequence[int], pixel_mm2: float,
+                    liver_label: int = 1, tumour_label: int = 2) -> tuple[list[float], list[float]]:
+    """Liver (liver ∪ tumour) and tumour areas on each slice of a (z, y, x) outline label array."""
+    liver, tumour = [], []
+    for z in slices:
+        sl = outlines[int(z)]
+        n_tumour = int(np.count_nonzero(sl == tumour_label))
+        liver.append((int(np.count_nonzero(sl == liver_label)) + n_tumour) * pixel_mm2)
+        tumour.append(n_tumour * pixel_mm2)
+    return liver, tumour
+
+
+def propose_slices_between(first: int, last: int, n: int = 5) -> tuple[int, ...]:
+    """:func:`propose_slices` for a liver known only by its first and last slice."""
+    lo, hi = sorted((int(first), int(last)))
+    extent = np.zeros((hi + 1, 1), bool)
+    extent[lo:hi + 1] = True
+    return propose_slices(extent, n)
+
+
 __all__ = ["SCHEMES", "METHODS", "BurdenEstimate", "BurdenInputError", "Scheme", "custom_scheme",
            "get_scheme", "propose_slices", "semi_quantitative", "semi_quantitative_from_masks",
-           "visual", "volumetric", "volumetric_from_labels", "read_burden_table", "BURDEN_COLUMNS"]
+           "visual", "volumetric", "volumetric_from_labels", "read_burden_table", "BURDEN_COLUMNS",
+           "grow_region_2d", "slice_areas_mm2", "propose_slices_between"]

@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS measurements (
     updated TEXT NOT NULL,
     PRIMARY KEY (read_id, lesion_id, date),
     FOREIGN KEY (read_id, lesion_id) REFERENCES lesions(read_id, lesion_id) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS burden (
+    read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, date TEXT NOT NULL,
+    method TEXT NOT NULL, scheme TEXT NOT NULL, htb_pct REAL, category TEXT NOT NULL,
+    ci_low REAL, ci_high REAL, slices TEXT, liver_areas_mm2 TEXT, tumor_areas_mm2 TEXT,
+    updated TEXT NOT NULL, PRIMARY KEY (read_id, date));
 CREATE TABLE IF NOT EXISTS phase_overrides (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, series_uid TEXT NOT NULL,
     phase TEXT NOT NULL, PRIMARY KEY (read_id, series_uid));
@@ -323,6 +328,47 @@ class ReadStore:
         rid = self._read_id(key)
         return {r[0]: r[1] for r in self._db.execute(
             "SELECT series_uid, phase FROM phase_overrides WHERE read_id=?", (rid,))}
+
+    # -- hepatic tumour burden -------------------------------------------------------------------
+    def set_burden(self, key: ReadKey, date: dt.date | str, estimate: Any) -> None:
+        """Store a :class:`~response_tool.burden.BurdenEstimate` with the time point."""
+        ci = estimate.ci95_pct or (None, None)
+        d = _date(date)
+        with self._transaction():
+            rid = self._read_id(key)
+            self._db.execute(
+                "INSERT INTO burden VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                "(read_id, date) DO UPDATE SET method=excluded.method, scheme=excluded.scheme, "
+                "htb_pct=excluded.htb_pct, category=excluded.category, ci_low=excluded.ci_low, "
+                "ci_high=excluded.ci_high, slices=excluded.slices, "
+                "liver_areas_mm2=excluded.liver_areas_mm2, tumor_areas_mm2=excluded.tumor_areas_mm2, "
+                "updated=excluded.updated",
+                (rid, d, estimate.method, estimate.scheme, estimate.htb_pct, estimate.category,
+                 ci[0], ci[1], json.dumps(list(estimate.slices)),
+                 json.dumps(list(estimate.slice_liver_area_mm2)),
+                 json.dumps(list(estimate.slice_tumor_area_mm2)), _now()))
+            self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
+                             (rid, d))
+            self._touch(rid)
+
+    def burden(self, key: ReadKey) -> list[dict[str, Any]]:
+        rid = self._read_id(key)
+        out = []
+        for r in self._db.execute("SELECT * FROM burden WHERE read_id=? ORDER BY date", (rid,)):
+            row = {k: r[k] for k in r.keys() if k != "read_id"}  # noqa: SIM118 (sqlite3.Row)
+            for name in ("slices", "liver_areas_mm2", "tumor_areas_mm2"):
+                row[name] = json.loads(row[name]) if row[name] else []
+            out.append(row)
+        return out
+
+    def burden_frame(self, keys: Sequence[ReadKey] | None = None) -> pd.DataFrame:
+        """The burden table ``assess(..., burden=...)`` takes (one row per read × time point)."""
+        rows = [{"patient_id": k.patient_id, "reader_id": k.reader_id, "timepoint_date": b["date"],
+                 "htb_pct": "" if b["htb_pct"] is None else b["htb_pct"],
+                 "htb_category": b["category"], "htb_method": b["method"]}
+                for k in (keys if keys is not None else self.reads()) for b in self.burden(k)]
+        return pd.DataFrame(rows, columns=["patient_id", "reader_id", "timepoint_date", "htb_pct",
+                                           "htb_category", "htb_method"])
 
     # -- export ---------------------------------------------------------------------------------
     def measurements_frame(self, keys: Sequence[ReadKey] | None = None) -> pd.DataFrame:

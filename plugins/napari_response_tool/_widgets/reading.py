@@ -10,10 +10,12 @@ layer per time point, in patient millimetres, labelled on the canvas with the le
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -49,6 +51,13 @@ SHORTCUTS = (("t", "new target (organ, nodal as set)"), ("n / p", "next / previo
              ("d", "disappeared"), ("e", "no arterial enhancement (viable 0 mm)"),
              ("] / [", "next / previous time point"), ("a", "toggle arterial / portal-venous"))
 COLORS = {"long": "yellow", "short": "cyan", "viable": "orange"}
+#: the Reading panel of each viewer (the Burden panel works on the same read)
+PANELS: weakref.WeakValueDictionary[int, ReadingPanel] = weakref.WeakValueDictionary()
+
+
+def viewer_key(viewer: Any) -> int:
+    """One key per viewer, whether napari hands a widget the viewer or a proxy of it."""
+    return id(getattr(viewer, "__wrapped__", viewer))
 #: canvas label per diameter kind: "T1" (long), "T1 ⊥" (short), "T1 v" (viable)
 SUFFIX = {"long": "", "short": " ⊥", "viable": " v"}
 
@@ -76,6 +85,7 @@ class ReadingPanel(QWidget):
         self._load_study: Any = None
         self._removing: list[tuple[str, str]] = []  # diameters whose lines napari is deleting
 
+        PANELS[viewer_key(napari_viewer)] = self
         self.reader_box = QLineEdit(os.environ.get("RESPONSE_TOOL_READER", "R1"))
         self.store_label = QLabel("")
         self.store_label.setWordWrap(True)
@@ -123,8 +133,10 @@ class ReadingPanel(QWidget):
         self.response_title = QLabel("Responses")
         self.problem_label = QLabel("")
         self.problem_label.setWordWrap(True)
+        self.problem_label.setTextFormat(Qt.TextFormat.PlainText)  # messages hold "<" and ">"
         self.warning_label = QLabel("")
         self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warning_label.setStyleSheet("color: #f0b030")
         export_button = QPushButton("Export CSVs…")
         export_button.clicked.connect(self._choose_export)
@@ -523,6 +535,9 @@ class ReadingPanel(QWidget):
         if self.session.result is None:
             raise ResponseToolError(f"no responses to export yet: {self.session.problem}")
         self.session.store.export_measurements_csv(paths["measurements"], [self.session.key])
+        if burden is None:  # the burden estimates saved with the time points, if any
+            saved = self.session.store.burden_frame([self.session.key])
+            burden = saved if len(saved) else None
         result = self.session.result if burden is None else assess(
             paths["measurements"], burden=burden, htb_scheme=htb_scheme)
         result.to_csv(paths["responses"], paths["bor"])

@@ -1,0 +1,220 @@
+"""Burden panel: semi-quantitative hepatic tumour burden on 4–6 proposed axial slices.
+
+The reader marks the liver's first and last slice (or lets the panel take them from an outline),
+the panel proposes slices spread evenly between them, and the reader outlines the liver (label 1)
+and its tumours (label 2) on those slices in a labels layer on the image grid — a click with
+*Assist liver* grows the liver outline from the cursor on that slice (SimpleITK, editable). The
+panel shows the area per slice, the running HTB % with its bootstrap interval and the category
+under the chosen scheme, and *Save* stores the estimate with the time point in the read store.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from qtpy.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from response_tool import burden
+from response_tool.errors import ResponseToolError
+
+if TYPE_CHECKING:
+    import napari
+
+    from .reading import ReadingPanel
+
+LIVER, TUMOUR = 1, 2
+
+
+class BurdenPanel(QWidget):
+    """Dock widget (see the module docstring)."""
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__()
+        self.viewer = napari_viewer
+        self.reading: ReadingPanel | None = None
+        self.first: int | None = None
+        self.last: int | None = None
+        self.slices: tuple[int, ...] = ()
+        self.estimate: burden.BurdenEstimate | None = None
+        self.last_update_ms = 0.0
+        self._outlines: dict[str, Any] = {}
+
+        self.scheme_box = QComboBox()
+        self.scheme_box.addItems(list(burden.SCHEMES))
+        self.scheme_box.currentTextChanged.connect(lambda _: self.update_estimate())
+        self.n_box = QSpinBox()
+        self.n_box.setRange(4, 6)
+        self.n_box.setValue(5)
+        first_button = QPushButton("Liver starts here")
+        first_button.clicked.connect(lambda: self.set_extent(first=self._current_z()))
+        last_button = QPushButton("Liver ends here")
+        last_button.clicked.connect(lambda: self.set_extent(last=self._current_z()))
+        propose_button = QPushButton("Propose slices")
+        propose_button.clicked.connect(lambda: self.propose())
+        assist_button = QPushButton("Assist liver at cursor")
+        assist_button.clicked.connect(self._assist_at_cursor)
+        save_button = QPushButton("Save to read")
+        save_button.clicked.connect(self.save)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Slice", "Liver mm²", "Tumour mm²"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.cellDoubleClicked.connect(lambda row, _c: self.go_to_slice(self.slices[row]))
+        self.result_label = QLabel("Mark the liver's first and last slice, then propose slices.")
+        self.result_label.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Scheme:"), 0, 0)
+        grid.addWidget(self.scheme_box, 0, 1)
+        grid.addWidget(QLabel("Slices:"), 0, 2)
+        grid.addWidget(self.n_box, 0, 3)
+        grid.addWidget(first_button, 1, 0, 1, 2)
+        grid.addWidget(last_button, 1, 2, 1, 2)
+        grid.addWidget(propose_button, 2, 0, 1, 2)
+        grid.addWidget(assist_button, 2, 2, 1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(QLabel("Outline on each proposed slice: label 1 liver, label 2 tumour "
+                                "(double-click a row to go there)."))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.result_label)
+        layout.addWidget(save_button)
+
+    # -- context -----------------------------------------------------------------------------
+    def attach(self, reading: ReadingPanel) -> None:
+        """Work on the read (store, time point, images) of ``reading``."""
+        self.reading = reading
+
+    def _date(self) -> str:
+        if self.reading is None:
+            from .reading import PANELS, viewer_key
+
+            self.reading = PANELS.get(viewer_key(self.viewer))
+        if self.reading is None or self.reading.session is None:
+            raise ResponseToolError("open a read in the Reading panel first")
+        return self.reading.session.current
+
+    def _image(self) -> Any:
+        assert self.reading is not None
+        images = self.reading._images(self._date())
+        portal = [x for x in images if x.metadata["response_tool"].get("phase") == "portal-venous"]
+        if not (portal or images):
+            raise ResponseToolError("load this time point's images first")
+        return (portal or images)[0]
+
+    def outlines(self) -> Any:
+        """The labels layer of the current time point's outlines (created on the image grid)."""
+        date = self._date()
+        if date not in self._outlines:
+            image = self._image()
+            layer = self.viewer.add_labels(
+                np.zeros(image.data.shape, dtype=np.uint8), name=f"burden outlines {date}",
+                scale=image.scale, translate=image.translate, opacity=0.45)
+            layer.events.paint.connect(lambda _e: self.update_estimate())
+            layer.events.data.connect(lambda _e: self.update_estimate())
+            self._outlines[date] = layer
+        return self._outlines[date]
+
+    def _current_z(self) -> int:
+        image = self._image()
+        return int(round(float(image.world_to_data(self.viewer.dims.point)[0])))
+
+    def go_to_slice(self, z: int) -> None:
+        image = self._image()
+        world = image.data_to_world((z, 0, 0))
+        self.viewer.dims.set_point(0, float(world[0]))
+
+    # -- steps -------------------------------------------------------------------------------
+    def set_extent(self, first: int | None = None, last: int | None = None) -> None:
+        if first is not None:
+            self.first = int(first)
+        if last is not None:
+            self.last = int(last)
+        self.result_label.setText(f"Liver from slice {self.first} to {self.last}.")
+
+    def propose(self, n: int | None = None) -> tuple[int, ...]:
+        """Slices spread evenly over the liver: from the marked extent, or from the liver already
+        outlined in the layer."""
+        n = n or self.n_box.value()
+        if self.first is not None and self.last is not None:
+            self.slices = burden.propose_slices_between(self.first, self.last, n)
+        else:
+            data = np.asarray(self.outlines().data)
+            if not data.any():
+                self.result_label.setText("Mark the liver's first and last slice first.")
+                return ()
+            self.slices = burden.propose_slices(data > 0, n)
+        self.update_estimate()
+        if self.slices:
+            self.go_to_slice(self.slices[0])
+        return self.slices
+
+    def assist_liver(self, z: int, seed_yx: tuple[int, int]) -> int:
+        """Grow the liver outline on slice ``z`` from ``seed_yx``; keeps tumour already drawn."""
+        image = self._image()
+        grown = burden.grow_region_2d(np.asarray(image.data[z]), seed_yx)
+        layer = self.outlines()
+        data = np.asarray(layer.data)
+        plane = data[z]
+        plane[grown & (plane != TUMOUR)] = LIVER
+        layer.data = data  # one undoable change; triggers the update
+        return int(grown.sum())
+
+    def _assist_at_cursor(self) -> None:
+        try:
+            image = self._image()
+            z, y, x = (int(round(v)) for v in image.world_to_data(self.viewer.cursor.position))
+            self.assist_liver(z, (y, x))
+        except ResponseToolError as exc:
+            self.result_label.setText(str(exc))
+
+    def update_estimate(self) -> burden.BurdenEstimate | None:
+        """Areas per proposed slice → HTB, bootstrap interval, category (timed)."""
+        t0 = time.perf_counter()
+        if not self.slices:
+            return None
+        self._date()  # finds the read (raises with a message when there is none)
+        image = self._image()
+        pixel_mm2 = float(image.scale[1] * image.scale[2])
+        liver, tumour = burden.slice_areas_mm2(np.asarray(self.outlines().data), self.slices,
+                                               pixel_mm2, LIVER, TUMOUR)
+        self.table.setRowCount(len(self.slices))
+        for i, (z, la, ta) in enumerate(zip(self.slices, liver, tumour, strict=True)):
+            for j, text in enumerate((str(z), f"{la:.0f}", f"{ta:.0f}")):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        if not sum(liver):
+            self.estimate = None
+            self.result_label.setText("Outline the liver (label 1) and tumours (label 2) on the "
+                                      f"proposed slices {', '.join(map(str, self.slices))}.")
+        else:
+            self.estimate = burden.semi_quantitative(liver, tumour, self.scheme_box.currentText(),
+                                                     slices=self.slices)
+            e = self.estimate
+            outlined = sum(1 for a in liver if a > 0)
+            ci = f" (95 % CI {e.ci95_pct[0]:.1f}–{e.ci95_pct[1]:.1f})" if e.ci95_pct else ""
+            self.result_label.setText(
+                f"<b>HTB {e.htb_pct:.1f} %</b>{ci} — <b>{html.escape(e.category)}</b> "
+                f"({e.scheme}); {outlined} of {len(self.slices)} slices outlined")
+        self.last_update_ms = (time.perf_counter() - t0) * 1000.0
+        return self.estimate
+
+    def save(self) -> None:
+        """Store the estimate with the current time point in the read store."""
+        if self.estimate is None or self.reading is None or self.reading.session is None:
+            self.result_label.setText("nothing to save yet: outline the proposed slices")
+            return
+        s = self.reading.session
+        s.store.set_burden(s.key, s.current, self.estimate)
+        self.result_label.setText(self.result_label.text() + f" — saved with {s.current}")
