@@ -437,7 +437,29 @@ def propose_slices_between(first: int, last: int, n: int = 5) -> tuple[int, ...]
     return propose_slices(extent, n)
 
 
+def ellipse_on_slice(shape_yx: Sequence[int], long_end_yx_mm: np.ndarray, short_mm: float | None,
+                     dz_mm: float, pixel_mm: Sequence[float], origin_yx_mm: Sequence[float]
+                     ) -> np.ndarray:
+    """A lesion's cross-section on a slice ``dz_mm`` from its measured slice, as an ellipsoid:
+    the long axis (endpoints, mm) in-plane, the short axis (default: the long) across it and
+    through the slices. A starting outline the reader edits, not a segmentation."""
+    ends = np.asarray(long_end_yx_mm, dtype=float)
+    centre = ends.mean(axis=0)
+    a = float(np.linalg.norm(ends[1] - ends[0])) / 2.0
+    b = (float(short_mm) if short_mm else 2 * a) / 2.0
+    if a <= 0 or abs(dz_mm) >= b:
+        return np.zeros(tuple(shape_yx), bool)
+    shrink = np.sqrt(1.0 - (dz_mm / b) ** 2)
+    u = (ends[1] - ends[0]) / (2 * a)
+    yy, xx = np.mgrid[:shape_yx[0], :shape_yx[1]]
+    py = origin_yx_mm[0] + yy * pixel_mm[0] - centre[0]
+    px = origin_yx_mm[1] + xx * pixel_mm[1] - centre[1]
+    along = py * u[0] + px * u[1]
+    across = -py * u[1] + px * u[0]
+    return (along / (a * shrink)) ** 2 + (across / (b * shrink)) ** 2 <= 1.0
+
+
 __all__ = ["SCHEMES", "METHODS", "BurdenEstimate", "BurdenInputError", "Scheme", "custom_scheme",
            "get_scheme", "propose_slices", "semi_quantitative", "semi_quantitative_from_masks",
            "visual", "volumetric", "volumetric_from_labels", "read_burden_table", "BURDEN_COLUMNS",
-           "grow_region_2d", "slice_areas_mm2", "propose_slices_between"]
+           "grow_region_2d", "slice_areas_mm2", "propose_slices_between", "ellipse_on_slice"]

@@ -68,6 +68,14 @@ def test_semi_quantitative_burden_in_the_viewer(make_napari_viewer, phantom_dir,
     (saved,) = reading.session.store.burden(reading.session.key)
     assert saved["date"] == tp["date"] and saved["slices"] == list(slices)
     assert saved["htb_pct"] == pytest.approx(est.htb_pct)
+    # tumours started from the annotated lesions (ellipsoids from their diameters) instead
+    data = np.asarray(layer.data).copy()
+    data[data == 2] = 1
+    layer.data = data
+    assert panel.estimate.htb_pct == 0
+    assert panel.tumours_from_lesions() >= 2
+    assert panel.estimate.htb_pct == pytest.approx(tp["htb_pct"], abs=5.0)
+    assert panel.estimate.category == burden.get_scheme("liu2022").categorize(tp["htb_pct"])
     panel.go_to_slice(slices[2])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     save_screenshot(viewer, SCREENSHOTS / "burden_panel_baseline.png")

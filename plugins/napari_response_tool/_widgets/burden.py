@@ -66,6 +66,8 @@ class BurdenPanel(QWidget):
         propose_button.clicked.connect(lambda: self.propose())
         assist_button = QPushButton("Assist liver at cursor")
         assist_button.clicked.connect(self._assist_at_cursor)
+        lesions_button = QPushButton("Tumours from annotated lesions")
+        lesions_button.clicked.connect(lambda: self.tumours_from_lesions())
         save_button = QPushButton("Save to read")
         save_button.clicked.connect(self.save)
         self.table = QTableWidget(0, 3)
@@ -84,6 +86,7 @@ class BurdenPanel(QWidget):
         grid.addWidget(last_button, 1, 2, 1, 2)
         grid.addWidget(propose_button, 2, 0, 1, 2)
         grid.addWidget(assist_button, 2, 2, 1, 2)
+        grid.addWidget(lesions_button, 3, 0, 1, 4)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(QLabel("Outline on each proposed slice: label 1 liver, label 2 tumour "
@@ -171,6 +174,37 @@ class BurdenPanel(QWidget):
         plane[grown & (plane != TUMOUR)] = LIVER
         layer.data = data  # one undoable change; triggers the update
         return int(grown.sum())
+
+    def tumours_from_lesions(self) -> int:
+        """Start tumour outlines (label 2) on the proposed slices from the lesions measured at
+        this time point: each an ellipsoid from its long (and short) axis. Returns the number of
+        slices touched; the reader edits the result."""
+        assert self.reading is not None
+        session = self.reading.session
+        if session is None or not self.slices:
+            return 0
+        image = self._image()
+        layer = self.outlines()
+        data = np.asarray(layer.data)
+        touched = set()
+        lesions = {les["lesion_id"]: les for les in session.lesions()}
+        for m in session.store.measurements(session.key):
+            les = lesions[m["lesion_id"]]
+            if m["date"] != session.current or not m["long_endpoints"] or les["is_nodal"] \
+                    or "liver" not in les["organ"].lower():
+                continue
+            ends = np.asarray(m["long_endpoints"], dtype=float)  # world z, y, x (mm)
+            for z in self.slices:
+                z_mm = float(image.data_to_world((z, 0, 0))[0])
+                disc = burden.ellipse_on_slice(
+                    data.shape[1:], ends[:, 1:], m["short_axis_mm"], z_mm - float(ends[0, 0]),
+                    (float(image.scale[1]), float(image.scale[2])),
+                    (float(image.translate[1]), float(image.translate[2])))
+                if disc.any():
+                    data[z][disc] = TUMOUR
+                    touched.add(z)
+        layer.data = data
+        return len(touched)
 
     def _assist_at_cursor(self) -> None:
         try:
