@@ -147,6 +147,7 @@ def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> 
     from ._demo_read import fill_timepoint
 
     viewer = session.viewer
+    viewer.window.add_plugin_dock_widget("response-tool", "Burden", tabify=True)
     _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
     store_path = Path(store_path)
     for suffix in ("", "-wal", "-shm"):

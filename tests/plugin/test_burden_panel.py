@@ -64,6 +64,7 @@ def test_semi_quantitative_burden_in_the_viewer(make_napari_viewer, phantom_dir,
     low, high = est.ci95_pct
     assert low <= est.htb_pct <= high
     assert panel.last_update_ms < 1000  # measured; the benchmark holds the target
+    print(f"burden panel update: {panel.last_update_ms:.1f} ms")
     panel.save()
     (saved,) = reading.session.store.burden(reading.session.key)
     assert saved["date"] == tp["date"] and saved["slices"] == list(slices)
@@ -76,6 +77,9 @@ def test_semi_quantitative_burden_in_the_viewer(make_napari_viewer, phantom_dir,
     assert panel.tumours_from_lesions() >= 2
     assert panel.estimate.htb_pct == pytest.approx(tp["htb_pct"], abs=5.0)
     assert panel.estimate.category == burden.get_scheme("liu2022").categorize(tp["htb_pct"])
+    # the reader may move a proposed slice
+    moved = panel.move_slice(0, slices[0] + 2)
+    assert moved[0] == slices[0] + 2 and panel.estimate.slices == moved
     panel.go_to_slice(slices[2])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     save_screenshot(viewer, SCREENSHOTS / "burden_panel_baseline.png")

@@ -66,6 +66,8 @@ class BurdenPanel(QWidget):
         propose_button.clicked.connect(lambda: self.propose())
         assist_button = QPushButton("Assist liver at cursor")
         assist_button.clicked.connect(self._assist_at_cursor)
+        move_button = QPushButton("Move selected slice here")
+        move_button.clicked.connect(self._move_selected_here)
         lesions_button = QPushButton("Tumours from annotated lesions")
         lesions_button.clicked.connect(lambda: self.tumours_from_lesions())
         save_button = QPushButton("Save to read")
@@ -86,7 +88,8 @@ class BurdenPanel(QWidget):
         grid.addWidget(last_button, 1, 2, 1, 2)
         grid.addWidget(propose_button, 2, 0, 1, 2)
         grid.addWidget(assist_button, 2, 2, 1, 2)
-        grid.addWidget(lesions_button, 3, 0, 1, 4)
+        grid.addWidget(move_button, 3, 0, 1, 2)
+        grid.addWidget(lesions_button, 3, 2, 1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(QLabel("Outline on each proposed slice: label 1 liver, label 2 tumour "
@@ -174,6 +177,20 @@ class BurdenPanel(QWidget):
         plane[grown & (plane != TUMOUR)] = LIVER
         layer.data = data  # one undoable change; triggers the update
         return int(grown.sum())
+
+    def move_slice(self, index: int, z: int) -> tuple[int, ...]:
+        """The reader moves proposed slice ``index`` to slice ``z``."""
+        slices = list(self.slices)
+        slices[index] = int(z)
+        self.slices = tuple(sorted(set(slices)))
+        self.update_estimate()
+        return self.slices
+
+    def _move_selected_here(self) -> None:
+        rows = self.table.selectionModel().selectedRows() if self.table.model() else []
+        index = rows[0].row() if rows else self.table.currentRow()
+        if 0 <= index < len(self.slices):
+            self.move_slice(index, self._current_z())
 
     def tumours_from_lesions(self) -> int:
         """Start tumour outlines (label 2) on the proposed slices from the lesions measured at
