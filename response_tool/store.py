@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS measurements (
     status TEXT NOT NULL, long_axis_mm REAL, short_axis_mm REAL, viable_long_axis_mm REAL,
     long_endpoints TEXT, short_endpoints TEXT, viable_endpoints TEXT,
     series_uid TEXT, viable_series_uid TEXT, phase TEXT, viable_phase TEXT, slice_index INTEGER,
-    updated TEXT NOT NULL,
+    updated TEXT NOT NULL, mark_point TEXT,
     PRIMARY KEY (read_id, lesion_id, date),
     FOREIGN KEY (read_id, lesion_id) REFERENCES lesions(read_id, lesion_id) ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS burden (
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS phase_overrides (
 """
 MEASUREMENT_FIELDS = ("status", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm",
                       "long_endpoints", "short_endpoints", "viable_endpoints", "series_uid",
-                      "viable_series_uid", "phase", "viable_phase", "slice_index")
+                      "viable_series_uid", "phase", "viable_phase", "slice_index", "mark_point")
 _ENDPOINTS = ("long_endpoints", "short_endpoints", "viable_endpoints")
 _PREFIX = {("target", False): "T", ("target", True): "N", ("non-target", False): "NT",
            ("non-target", True): "NT", ("new", False): "NEW", ("new", True): "NEW"}
@@ -119,6 +119,9 @@ class ReadStore:
                     self._db.execute(statement)
                 self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                                  (str(SCHEMA_VERSION),))
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(measurements)")}
+                if "mark_point" not in columns:  # stores written before lesion marks existed
+                    self._db.execute("ALTER TABLE measurements ADD COLUMN mark_point TEXT")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a readable read store ({exc}); choose another file "
                              "or move this one aside") from exc
@@ -273,6 +276,8 @@ class ReadStore:
                 raise StoreError(f"{lesion_id}: {name} {value!r} must be a number ≥ 0")
         values = {k: (json.dumps([[float(c) for c in p] for p in v]) if k in _ENDPOINTS and
                       v is not None else v) for k, v in fields.items()}
+        if fields.get("mark_point") is not None:
+            values["mark_point"] = json.dumps([float(c) for c in fields["mark_point"]])
         d = _date(date)
         with self._transaction():
             rid = self._read_id(key)
@@ -306,7 +311,7 @@ class ReadStore:
         for r in self._db.execute("SELECT * FROM measurements WHERE read_id=? ORDER BY date, "
                                   "lesion_id", (rid,)):
             row = {k: r[k] for k in r.keys() if k != "read_id"}  # noqa: SIM118 (sqlite3.Row)
-            for name in _ENDPOINTS:
+            for name in (*_ENDPOINTS, "mark_point"):
                 row[name] = json.loads(row[name]) if row[name] else None
             out.append(row)
         return out

@@ -64,12 +64,11 @@ def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) ->
             continue
         if lid not in known:
             panel.add_lesion(lesion["role"], lesion["organ"], bool(lesion["is_nodal"]))
-        if lesion["role"] == "non-target":
-            panel.select_lesion(lid)
-            panel._status_clicked("present")
+        if lesion["role"] in ("non-target", "new"):  # a click on the lesion marks it present
+            centre = snap_to_voxels(_image_layer(panel, "portal-venous"),
+                                    [tp["center_xyz_mm"], tp["center_xyz_mm"]])[0]
+            panel.add_mark(lid, centre)
             continue
-        if lesion["role"] == "new":
-            continue  # seen (present) when added
         draw(panel, lid, "long", tp["long_axis_endpoints_xyz_mm"], "portal-venous")
         if lesion["is_nodal"]:
             draw(panel, lid, "short", tp["short_axis_endpoints_xyz_mm"], "portal-venous")

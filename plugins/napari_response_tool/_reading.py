@@ -164,6 +164,27 @@ class ReadingSession:
         self.refresh()
         return length
 
+    def record_point(self, lesion_id: str, point_mm: list[float], series_uid: str | None = None,
+                     phase: str | None = None, slice_index: int | None = None) -> None:
+        """Where a non-target or new lesion is (one click, patient mm); it is then present unless
+        the reader already gave a status."""
+        les = self.lesion(lesion_id)
+        if les["role"] == "target":
+            raise ResponseToolError(f"{lesion_id} is a target: measure it with a line")
+        m = self.measurement(lesion_id)
+        fields: dict[str, Any] = {"mark_point": [float(v) for v in point_mm],
+                                  "series_uid": series_uid, "phase": phase,
+                                  "slice_index": slice_index}
+        if m is None:
+            fields["status"] = "present"
+        self.store.set_measurement(self.key, lesion_id, self.current, **fields)
+        self.refresh()
+
+    def clear_point(self, lesion_id: str, date: str | None = None) -> None:
+        if self.measurement(lesion_id, date or self.current) is not None:
+            self.store.set_measurement(self.key, lesion_id, date or self.current, mark_point=None)
+        self.refresh()
+
     def clear_diameter(self, lesion_id: str, kind: str, date: str | None = None) -> None:
         """The reader deleted a line: forget that diameter (and the measurement if nothing of it
         is left, so the lesion is "not yet measured" again)."""

@@ -91,6 +91,14 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     _, reading = _open(viewer, phantom_dir, store)
     fill_timepoint(reading, gt, 0)
     assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "T3", "N1", "NT1"]
+    nt1 = reading.session.measurement("NT1")
+    assert nt1["status"] == "present" and nt1["slice_index"] == gt["lesions"][4]["timepoints"][0][
+        "slice_index"]
+    # a target cannot be marked with a point: it is measured with a line
+    reading.select_lesion("T1")
+    reading._points(reading.session.current).add(np.asarray([nt1["mark_point"]]))
+    assert reading.session.measurement("T1")["mark_point"] is None
+    assert len(reading._points(reading.session.current).data) == 1
     # follow-up 1: every lesion carried over, baseline value shown, not yet measured
     reading.go_to(gt["timepoints"][1]["date"])
     rows = {r.lesion_id: r for r in reading.session.rows()}
@@ -131,4 +139,9 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     after = {d: sorted(np.asarray(x).round(4).tolist() for x in layer.data)
              for d, layer in again._layers.items()}
     assert after == before and sum(len(v) for v in after.values()) > 10
+    marks = {d: sorted(np.asarray(x).round(4).tolist() for x in layer.data)
+             for d, layer in again._marks.items()}
+    assert marks == {d: sorted(np.asarray(x).round(4).tolist() for x in layer.data)
+                     for d, layer in reading._marks.items()}
+    assert sum(len(v) for v in marks.values()) == 4  # NT1 at 3 time points, NEW1 at follow-up 2
     assert again.session.responses(gt["timepoints"][2]["date"])["mrecist"]["overall_response"] == "PD"

@@ -78,7 +78,8 @@ class ReadingPanel(QWidget):
         self.viewer = napari_viewer
         self.session: ReadingSession | None = None
         self.store_path: Path | None = None
-        self._layers: dict[str, Any] = {}       # date → shapes layer
+        self._layers: dict[str, Any] = {}       # date → shapes layer (diameters)
+        self._marks: dict[str, Any] = {}        # date → points layer (non-target / new lesions)
         self._series: dict[str, dict[str, dict[str, Any]]] = {}  # date → phase → series info
         self._syncing = False
         self._studies: dict[str, Any] = {}
@@ -218,6 +219,85 @@ class ReadingPanel(QWidget):
             self._layers[date] = layer
         return self._layers[date]
 
+    def _points(self, date: str) -> Any:
+        if date not in self._marks:
+            layer = self.viewer.add_points(
+                np.empty((0, 3)), ndim=3, name=f"lesion marks {date}", size=6, symbol="ring",
+                face_color="transparent", border_color="magenta",
+                features={"lesion_id": np.array([], dtype=object)},
+                text={"string": "{lesion_id}", "size": 11, "color": "magenta",
+                      "anchor": "upper_left"})
+            layer.events.data.connect(lambda event, d=date: self._points_changed(d, event))
+            self._marks[date] = layer
+        return self._marks[date]
+
+    def _points_changed(self, date: str, event: Any) -> None:
+        if self._syncing or self.session is None:
+            return
+        action = str(getattr(event, "action", ""))
+        layer = self._marks[date]
+        if action.endswith("added"):
+            index = len(layer.data) - 1
+            lesion_id = self.selected_lesion()
+            role = self.session.lesion(lesion_id)["role"] if lesion_id else None
+            if role not in ("non-target", "new"):
+                self._say("select a non-target or new lesion, then click where it is")
+                self._remove_point(layer, index)
+                return
+            for j in range(len(layer.data) - 2, -1, -1):  # one mark per lesion
+                if layer.features.loc[j, "lesion_id"] == lesion_id:
+                    self._remove_point(layer, j)
+            features = layer.features.copy()
+            features.loc[len(layer.data) - 1, "lesion_id"] = lesion_id
+            layer.features = features
+            self._record_point(date, layer, len(layer.data) - 1)
+        elif action.endswith("changed"):
+            for index in getattr(event, "data_indices", ()) or ():
+                if 0 <= index < len(layer.data):
+                    self._record_point(date, layer, index)
+        elif action.endswith("removing"):
+            indices = [i for i in (getattr(event, "data_indices", ()) or ())
+                       if 0 <= i < len(layer.features)]
+            self._removing = [(str(layer.features.loc[i, "lesion_id"]), "mark") for i in indices]
+        elif action.endswith("removed"):
+            for lesion_id, _ in self._removing:
+                self.session.clear_point(lesion_id, date)
+            self._removing = []
+            self.update_views()
+
+    def _remove_point(self, layer: Any, index: int) -> None:
+        self._syncing = True
+        try:
+            layer.selected_data = {index}
+            layer.remove_selected()
+        finally:
+            self._syncing = False
+
+    def _record_point(self, date: str, layer: Any, index: int) -> None:
+        assert self.session is not None
+        lesion_id = str(layer.features.loc[index, "lesion_id"])
+        world = np.asarray(layer.data_to_world(layer.data[index]), dtype=float)
+        image = self._current_image()
+        slice_index = None
+        if image["layer"] is not None:
+            slice_index = int(round(float(image["layer"].world_to_data(world)[0])))
+        if self.session.current != date:
+            self.session.go_to(date)
+        try:
+            self.session.record_point(lesion_id, world.tolist(), image["series_uid"],
+                                      image["phase"], slice_index)
+        except ResponseToolError as exc:
+            self._say(str(exc))
+            return
+        self._say(f"{lesion_id} marked at slice {slice_index}")
+        self.update_views()
+
+    def add_mark(self, lesion_id: str, point_mm: Any) -> None:
+        """Mark a non-target or new lesion at ``point_mm`` (world z, y, x), as a click would."""
+        assert self.session is not None
+        self.select_lesion(lesion_id)
+        self._points(self.session.current).add(np.asarray([point_mm], dtype=float))
+
     def _restore_lines(self) -> None:
         """Lines of every stored measurement, back on their time point's layer, exactly."""
         assert self.session is not None
@@ -229,11 +309,19 @@ class ReadingPanel(QWidget):
                 layer.features = {"lesion_id": np.array([], dtype=object),
                                   "kind": np.array([], dtype=object),
                                   "label": np.array([], dtype=object)}
+            for date in self.session.dates:
+                marks = self._points(date)
+                marks.data = np.empty((0, 3))
+                marks.features = {"lesion_id": np.array([], dtype=object)}
             for m in self.session.store.measurements(self.session.key):
                 for kind in KINDS:
                     ends = m[f"{kind}_endpoints"]
                     if ends:
                         self._add_line(m["date"], m["lesion_id"], kind, np.asarray(ends))
+                if m["mark_point"]:
+                    marks = self._points(m["date"])
+                    marks.feature_defaults = {"lesion_id": m["lesion_id"]}
+                    marks.add(np.asarray([m["mark_point"]], dtype=float))
         finally:
             self._syncing = False
         self._show_date_layers()
@@ -413,13 +501,13 @@ class ReadingPanel(QWidget):
         date = self.session.current
         if self._load_study is not None and date in self._studies and not self._images(date):
             self._load_study(self._studies[date])
-        for d, layer in self._layers.items():
+        for d, layer in [*self._layers.items(), *self._marks.items()]:
             layer.visible = d == date
         if self._studies:
             current = {id(x) for x in self._images(date)}
             for layer in self._images():
                 layer.visible = id(layer) in current
-        for layer in self._layers.values():  # lines on top of the images
+        for layer in [*self._marks.values(), *self._layers.values()]:  # marks, lines on top
             index = list(self.viewer.layers).index(layer)
             self.viewer.layers.move(index, len(self.viewer.layers))
 
@@ -428,7 +516,8 @@ class ReadingPanel(QWidget):
         assert self.session is not None
         m = self.session.measurement(lesion_id, date) or self.session.measurement(
             lesion_id, self.session.baseline)
-        ends = m and (m["long_endpoints"] or m["short_endpoints"] or m["viable_endpoints"])
+        ends = m and (m["long_endpoints"] or m["short_endpoints"] or m["viable_endpoints"]
+                      or ([m["mark_point"]] if m["mark_point"] else None))
         if ends:
             middle = np.mean(np.asarray(ends, dtype=float), axis=0)
             self.viewer.dims.set_point(0, float(middle[0]))
