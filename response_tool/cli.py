@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ResponseToolError as exc:
         print(f"response-tool {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"response-tool {args.command}: error: {where}{exc.strerror or exc}; choose a "
+              "location you can write to and check the disk", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"response-tool {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -114,3 +114,13 @@ def test_existing_output_survives_a_failed_run(tmp_path):
 
 def test_schema_doc_is_generated_from_the_schema():
     assert (REPO / "docs" / "measurements-csv.md").read_text() == markdown()
+
+
+def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path, capsys):
+    src = write(tmp_path, sums([20, 10], [10, 10]))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["assess", str(src), "-o", str(blocker / "responses.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err and "a-file" in err
+    assert "Traceback" not in err
