@@ -65,6 +65,7 @@ def stages(path: Path) -> dict[str, float]:
         Protocol,
         best_responses,
         timepoint_responses,
+        with_burden,
     )
     from response_tool.criteria.baseline import baseline_warnings
     from response_tool.io.measurements_csv import read_measurements
@@ -73,7 +74,7 @@ def stages(path: Path) -> dict[str, float]:
     t = {"start": time.perf_counter()}
     frame = read_measurements(path)
     t["read+validate"] = time.perf_counter()
-    tps = timepoint_responses(frame, protocol)
+    tps = with_burden(timepoint_responses(frame, protocol), None)
     t["time-point responses"] = time.perf_counter()
     bor = best_responses(tps, protocol)
     t["best overall response"] = time.perf_counter()

@@ -249,6 +249,8 @@ def timepoint_responses(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame
     parts = [assess_prepared(prepared, c, engine_options) for c in CRITERIA if c in protocol.criteria]
     tps = pd.concat(parts, ignore_index=True)
     order = np.lexsort((np.arange(len(tps)), tps["_read"].to_numpy()))
+    if np.array_equal(order, np.arange(len(tps))):  # one read: already in order
+        return tps
     return tps.iloc[order].reset_index(drop=True)
 
 

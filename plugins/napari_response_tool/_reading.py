@@ -77,7 +77,7 @@ class ReadingSession:
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _timepoints: pd.DataFrame | None = field(default=None, repr=False)
     _result: AssessmentResult | None = field(default=None, repr=False)
-    _baseline_cache: tuple[Any, pd.DataFrame] | None = field(default=None, repr=False)
+    _baseline_cache: tuple[str, pd.DataFrame, list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.dates:
@@ -289,16 +289,25 @@ class ReadingSession:
     def _baseline_warnings(self) -> pd.DataFrame:
         if self._frame is None:
             return pd.DataFrame(columns=list(WARNING_COLUMNS))
-        base = self._frame[self._frame["_baseline"].to_numpy(dtype=bool)]
-        key = pd.util.hash_pandas_object(base[list(_BASELINE_KEYS)], index=False).sum()
-        if self._baseline_cache is None or self._baseline_cache[0] != key:
-            self._baseline_cache = (key, baseline_warnings(self._frame, self.protocol.criteria))
+        self._baseline_checks()
+        assert self._baseline_cache is not None
         return self._baseline_cache[1]
 
+    def _baseline_checks(self) -> list[str]:
+        """The baseline checks as text, recomputed only when a baseline row changed."""
+        if self._frame is None:
+            return []
+        base = self._frame["_baseline"].to_numpy(dtype=bool)
+        key = repr(self._frame.loc[base, list(_BASELINE_KEYS)].to_numpy().tolist())
+        if self._baseline_cache is None or self._baseline_cache[0] != key:
+            found = baseline_warnings(self._frame, self.protocol.criteria)
+            text = [f"{w['lesion_id']}: {w['message']} [{w['check_id']}]"
+                    for w in found.to_dict("records")]
+            self._baseline_cache = (key, found, text)
+        return self._baseline_cache[2]
+
     def _warnings(self, frame: pd.DataFrame, lesions: dict[str, dict[str, Any]]) -> list[str]:
-        out = []
-        for w in self._baseline_warnings().to_dict("records"):
-            out.append(f"{w['lesion_id']}: {w['message']} [{w['check_id']}]")
+        out = list(self._baseline_checks())
         for m in self.store.measurements(self.key):
             les = lesions[m["lesion_id"]]
             if m["long_endpoints"] and m["short_endpoints"]:

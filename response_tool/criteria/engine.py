@@ -115,6 +115,15 @@ class Prepared:
     new: pd.DataFrame       # rows of role "new", with their time-point row in ``_tp``
 
 
+def _is_effusion(organ: pd.Series) -> np.ndarray:
+    """Rows whose organ is a pleural effusion or ascites (judged once per distinct organ)."""
+    if isinstance(organ.dtype, pd.CategoricalDtype):
+        per_category = organ.cat.categories.str.lower().isin(EFFUSION_ORGANS)
+        codes = organ.cat.codes.to_numpy()
+        return np.where(codes >= 0, np.r_[per_category, False][codes], False)
+    return organ.astype(str).str.lower().isin(EFFUSION_ORGANS).to_numpy(dtype=bool)
+
+
 def _grid(df: pd.DataFrame, tp_of_row: np.ndarray, tp_read: np.ndarray, role: str) -> _Grid:
     n_reads = int(tp_read.max(initial=-1)) + 1
     read_count = np.bincount(tp_read, minlength=n_reads)
@@ -143,10 +152,9 @@ def _grid(df: pd.DataFrame, tp_of_row: np.ndarray, tp_read: np.ndarray, role: st
 
     status_code = (df["_status"].to_numpy() if "_status" in df.columns
                    else pd.Index(STATUSES).get_indexer(df["status"]))
-    base = df.iloc[base_rows]
-    effusion = base["organ"].str.lower().isin(EFFUSION_ORGANS).to_numpy(dtype=bool)
-    nodal = base["is_nodal"].to_numpy(dtype=bool, na_value=False)
-    viable = base["viable_long_axis_mm"].to_numpy(dtype=float)
+    effusion = _is_effusion(df["organ"])[base_rows]
+    nodal = df["is_nodal"].to_numpy(dtype=bool, na_value=False)[base_rows]
+    viable = df["viable_long_axis_mm"].to_numpy(dtype=float)[base_rows]
     return _Grid(
         tp=grid_tp, status=np.where(hit, status_code[row], _NOT_SEEN),
         nodal=nodal[owner], effusion=effusion[owner],
@@ -161,19 +169,24 @@ def prepare(df: pd.DataFrame) -> Prepared:
     day = df["_day"].to_numpy(np.int64)
     day0 = int(day.min(initial=0))
     span = int(day.max(initial=0)) - day0 + 1
-    tp_of_row, tp_keys = pd.factorize(read * span + (day - day0), sort=True)
+    # time points in (read, day) order: hash the keys, then sort only the distinct ones
+    codes, keys = pd.factorize(read * span + (day - day0))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.argsort(keys, kind="stable")] = np.arange(len(keys))
+    tp_of_row = rank[codes]
     first = np.flatnonzero(~pd.Series(tp_of_row).duplicated().to_numpy())
     first = first[np.argsort(tp_of_row[first])]
-    tps = df[TP + TP_KEYS].iloc[first].reset_index(drop=True)
+    tps = pd.DataFrame({c: df[c].array[first] for c in TP + TP_KEYS})
     tp_read = tps["_read"].to_numpy(np.int64)
     starts = np.r_[True, tp_read[1:] != tp_read[:-1]] if len(tps) else np.zeros(0, bool)
     first_of_read = np.maximum.accumulate(np.where(starts, np.arange(len(tps)), 0))
     tps["baseline_date"] = tps["timepoint_date"].to_numpy()[first_of_read]
     tps["is_baseline"] = starts
-    new = df.loc[(df["role"] == "new").to_numpy(dtype=bool),
-                 READ + ["_lesion", "timepoint_date", "status", "organ", "is_nodal",
-                         "long_axis_mm", "short_axis_mm", "cytology_proven"]]
-    new = new.assign(_tp=tp_of_row[(df["role"] == "new").to_numpy(dtype=bool)])
+    is_new = np.flatnonzero((df["role"] == "new").to_numpy(dtype=bool))
+    new = pd.DataFrame({c: df[c].array[is_new] for c in READ + [
+        "_lesion", "timepoint_date", "status", "organ", "is_nodal", "long_axis_mm",
+        "short_axis_mm", "cytology_proven"]})
+    new["_tp"] = tp_of_row[is_new]
     return Prepared(tps, _grid(df, tp_of_row, tp_read, "target"),
                     _grid(df, tp_of_row, tp_read, "non-target"), new)
 
@@ -194,8 +207,22 @@ def _target_values(g: _Grid, criterion: str, opts: EngineOptions) -> tuple[np.nd
     return value, cr_ok
 
 
-def _by_read(values: pd.Series, read: np.ndarray) -> pd.core.groupby.SeriesGroupBy:
-    return values.groupby(read, sort=False)
+def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.ndarray
+                         ) -> np.ndarray:
+    """Running minimum of integer ``values`` within consecutive segments (a new one at each
+    ``starts``), skipping entries not ``present``: NaN until the first present value.
+
+    One ``np.minimum.accumulate`` over values shifted down by a per-segment offset larger than
+    their range, so no minimum carries over a segment boundary."""
+    if not len(values):
+        return np.zeros(0, dtype=float)
+    segment = np.cumsum(starts) - 1
+    v = values.astype(np.int64)
+    lo, hi = (int(v[present].min()), int(v[present].max())) if present.any() else (0, 0)
+    span = hi - lo + 2  # room for the "absent" value hi + 1
+    shifted = np.where(present, v - lo, span - 1) - segment * span
+    running = np.minimum.accumulate(shifted) + segment * span
+    return np.where(running >= span - 1, np.nan, running + lo).astype(float)
 
 
 def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[str, object]:
@@ -209,16 +236,16 @@ def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[s
     all_cr = (np.bincount(g.tp, weights=~cr_ok, minlength=n) == 0) & (n_targets > 0)
     complete = n_missing == 0
     valid = complete & (n_targets > 0)
-    read = p.tps["_read"].to_numpy(np.int64)
     sum_um = pd.Series(np.where(valid, assessed, np.nan))
     starts = p.tps["is_baseline"].to_numpy(dtype=bool)
     first_of_read = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     base_um = sum_um.to_numpy()[first_of_read]
-    running_min = _by_read(sum_um, read).cummin()
-    running_min = _by_read(running_min, read).ffill()
-    nadir_um = _by_read(running_min, read).shift(1).to_numpy()
-    prev_cr = _by_read(pd.Series(all_cr & complete), read).cummax()
-    prev_cr = _by_read(prev_cr, read).shift(1, fill_value=False).to_numpy(dtype=bool)
+    # nadir: the smallest complete sum before each time point of the read (baseline included)
+    running = _segment_running_min(np.where(valid, assessed, 0), valid, starts)
+    nadir_um = np.where(starts, np.nan, np.r_[np.nan, running[:-1]])
+    # a target CR recorded at any earlier time point of the read
+    seen_cr = _segment_running_min(np.where(all_cr & complete, 0, 1), np.ones(n, bool), starts) == 0
+    prev_cr = ~starts & np.r_[False, seen_cr[:-1]]
 
     has_nadir = ~np.isnan(nadir_um)
     nadir = np.nan_to_num(nadir_um).astype(np.int64)
@@ -302,12 +329,19 @@ def _new_lesions(p: Prepared, criterion: str) -> dict[str, object]:
         demoted = unequivocal & (small_liver | effusion | porta)
         unequivocal &= ~demoted
         equivocal |= demoted
-    seen = new[unequivocal | equivocal].assign(_yes=unequivocal[unequivocal | equivocal])
-    first_seen = seen.groupby(READ + ["_lesion"])["timepoint_date"].transform("min")
-    first = pd.Series(first_seen.where(seen["_yes"]).to_numpy()).groupby(seen["_tp"].to_numpy()).min()
-    first_seen_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    first_seen_at[first.index.to_numpy()] = first.to_numpy(dtype="datetime64[ns]")
+    # an unequivocal new lesion dates from the first time it was seen, even as equivocal
     tp = new["_tp"].to_numpy()
+    seen = unequivocal | equivocal
+    day = new["timepoint_date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    lesion, _ = pd.factorize(new["_read"].to_numpy(np.int64) * (1 << 32)
+                             + new["_lesion"].to_numpy(np.int64))
+    never = np.iinfo(np.int64).max
+    first_by_lesion = np.full(int(lesion.max(initial=-1)) + 1, never, dtype=np.int64)
+    np.minimum.at(first_by_lesion, lesion[seen], day[seen])
+    first_by_tp = np.full(n, never, dtype=np.int64)
+    np.minimum.at(first_by_tp, tp[unequivocal], first_by_lesion[lesion[unequivocal]])
+    first_seen_at = np.where(first_by_tp == never, np.datetime64("NaT", "ns"),
+                             first_by_tp.astype("datetime64[ns]"))
     yes = np.bincount(tp, weights=unequivocal, minlength=n) > 0
     eq = np.bincount(tp, weights=equivocal, minlength=n) > 0
     rules = module.NEW_RULES

@@ -7,6 +7,7 @@ writes ``docs/measurements-csv.md``; a test checks the committed page is current
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sys
@@ -27,6 +28,7 @@ STATUSES = ("measured", "present", "too-small", "absent", "not-evaluated", "equi
 TRUE_VALUES = ("true", "yes", "1", "y", "t")
 FALSE_VALUES = ("false", "no", "0", "n", "f")
 MAX_ERRORS = 20
+_SMALL = 2000  # rows: below this, text columns are cleaned in plain Python (same result)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,17 @@ def _text(series: pd.Series, lower: bool = False, sort: bool = False
     Cleans each distinct value once and maps the result back: identifiers, roles and dates repeat
     thousands of times in a cohort table, so this is what makes validating millions of rows fast.
     """
+    if len(series) <= _SMALL:  # a read in the viewer: plain Python beats per-call pandas costs
+        clean = ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                 else str(v).strip() for v in series.tolist()]
+        if lower:
+            clean = [c.lower() for c in clean]
+        distinct_list = sorted(set(clean)) if sort else list(dict.fromkeys(clean))
+        index = {d: i for i, d in enumerate(distinct_list)}
+        small_codes = np.fromiter((index[c] for c in clean), dtype=np.intp, count=len(clean))
+        distinct = pd.Index(distinct_list, dtype="str")
+        text = pd.Categorical.from_codes(small_codes, categories=distinct, validate=False)
+        return pd.Series(text, index=series.index), small_codes, distinct
     if isinstance(series.dtype, pd.CategoricalDtype):  # as read from CSV: already encoded
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
@@ -151,19 +164,33 @@ def _text(series: pd.Series, lower: bool = False, sort: bool = False
     return pd.Series(text, index=series.index), codes, distinct
 
 
-def _bool(series: pd.Series, column: str, lines: np.ndarray, errors: _Collector,
+def _numbers(distinct: pd.Index) -> np.ndarray:
+    """Each distinct text as a float (NaN when empty or not a number), as pandas parses it."""
+    if len(distinct) > 5000:
+        uniques = pd.Series(distinct, dtype=object)
+        return pd.to_numeric(uniques.where(uniques != ""), errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(distinct), np.nan)
+    for i, text in enumerate(distinct):
+        if text and "_" not in text:  # Python's float() takes 1_000, a CSV value should not
+            with contextlib.suppress(ValueError):
+                out[i] = float(text)
+    return out
+
+
+def _bool(series: pd.Series | None, column: str, lines: np.ndarray, errors: _Collector,
           default: bool | None = None) -> pd.Series:
-    text, _, _ = _text(series, lower=True)
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(TRUE_VALUES)] = True
-    out[text.isin(FALSE_VALUES)] = False
-    empty = text == ""
-    if default is not None:
-        out[empty] = default
-    bad = out.isna() & ~empty if default is not None else out.isna()
+    """true/false text → a nullable boolean column (``series`` None: an absent optional column)."""
+    if series is None:
+        return pd.Series(pd.arrays.BooleanArray(np.full(len(lines), bool(default)),
+                                                np.full(len(lines), default is None)))
+    text, codes, distinct = _text(series, lower=True)
+    value = np.asarray([d in TRUE_VALUES or (d == "" and bool(default)) for d in distinct], bool)
+    known = np.asarray([d in TRUE_VALUES or d in FALSE_VALUES or (d == "" and default is not None)
+                        for d in distinct], bool)
+    out = pd.Series(pd.arrays.BooleanArray(value[codes], ~known[codes]), index=series.index)
+    bad = ~known[codes]
     if bad.any():
-        errors.add(lines[bad.to_numpy()], column, series[bad].tolist(),
-                   "write true or false")
+        errors.add(lines[bad], column, series[bad].tolist(), "write true or false")
     return out
 
 
@@ -191,8 +218,11 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
         df[col] = text
     # integer keys for grouping: _read = (patient, reader) in sorted order, _lesion, _day
     n_readers = int(codes["reader_id"].max(initial=0)) + 1
-    df["_read"] = pd.factorize(codes["patient_id"].astype(np.int64) * n_readers
-                               + codes["reader_id"], sort=True)[0]
+    pair = codes["patient_id"].astype(np.int64) * n_readers + codes["reader_id"]
+    # patient and reader codes are sorted and dense: their pair is already an ordered read code
+    # (a few unused codes are harmless); factorize only when patients × readers is sparse
+    df["_read"] = pair if int(pair.max(initial=0)) < 4 * len(df) + 16 else \
+        pd.factorize(pair, sort=True)[0]
     df["_lesion"] = codes["lesion_id"]
     raw_dates = df["timepoint_date"]
     if pd.api.types.is_datetime64_any_dtype(raw_dates.dtype):  # a DataFrame with real dates
@@ -214,33 +244,31 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
                   else np.zeros(len(df), dtype=np.int64))
     for col, allowed in (("role", ROLES), ("status", STATUSES)):
         text, choice_codes, distinct = _text(df[col], lower=True)
-        df[f"_{col}"] = pd.Index(allowed).get_indexer(distinct)[choice_codes]  # -1 = unknown
-        bad = pd.Series(df[f"_{col}"].to_numpy() < 0, index=df.index)
+        position = {v: i for i, v in enumerate(allowed)}
+        per_value = np.asarray([position.get(v, -1) for v in distinct], dtype=np.int64)
+        df[f"_{col}"] = per_value[choice_codes]  # -1 = unknown
+        bad = per_value[choice_codes] < 0
         if bad.any():
-            errors.add(lines[bad.to_numpy()], col, df.loc[bad, col].tolist(),
+            errors.add(lines[bad], col, df.loc[bad, col].tolist(),
                        f"unknown value; use one of {', '.join(allowed)}")
         df[col] = text
     df["is_nodal"] = _bool(df["is_nodal"], "is_nodal", lines, errors)
-    df["cytology_proven"] = _bool(df.get("cytology_proven", pd.Series("", index=df.index)),
-                                  "cytology_proven", lines, errors, default=False)
+    df["cytology_proven"] = _bool(df.get("cytology_proven"), "cytology_proven", lines, errors,
+                                  default=False)
     for col in MM_COLUMNS:
         raw = df[col] if col in df.columns else pd.Series("", index=df.index)
         text, mm_codes, distinct = _text(raw)
-        uniques = pd.Series(distinct, dtype=object)
-        numbers = pd.to_numeric(uniques.where(uniques != ""), errors="coerce")
-        values = pd.Series(numbers.to_numpy(dtype=float)[mm_codes], index=df.index)
-        nonnum = values.isna() & (text != "")
-        if nonnum.any():
-            errors.add(lines[nonnum.to_numpy()], col, text[nonnum].tolist(),
-                       "not a number; write millimetres like 12.5, or leave empty")
-        neg = values < 0
-        if neg.any():
-            errors.add(lines[neg.to_numpy()], col, text[neg].tolist(),
-                       "a diameter cannot be negative; correct the value")
-        inf = np.isinf(values)
-        if inf.any():
-            errors.add(lines[inf.to_numpy()], col, text[inf].tolist(), "must be a finite number")
-        df[col] = values.astype(float)
+        numbers = _numbers(distinct)  # one parse per distinct value
+        blank = np.asarray([d == "" for d in distinct], dtype=bool)
+        values = numbers[mm_codes]
+        for problem, message in (
+                ((np.isnan(numbers) & ~blank)[mm_codes],
+                 "not a number; write millimetres like 12.5, or leave empty"),
+                ((numbers < 0)[mm_codes], "a diameter cannot be negative; correct the value"),
+                (np.isinf(numbers)[mm_codes], "must be a finite number")):
+            if problem.any():
+                errors.add(lines[problem], col, text[problem].tolist(), message)
+        df[col] = values
     if "override_reason" not in df.columns:
         df["override_reason"] = ""
     df["override_reason"] = df["override_reason"].fillna("").astype(str)
@@ -268,58 +296,62 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
                        f"{first[(row['_read'], row['_day'], row['_lesion'])]}); keep one row per "
                        "lesion and time point")
         errors.total += int(dup.sum()) - min(int(dup.sum()), MAX_ERRORS)
-    measured = df["status"] == "measured"
-    target = df["role"] == "target"
-    nodal = df["is_nodal"].fillna(False).astype(bool)
-    need_long = target & measured & ~nodal & df["long_axis_mm"].isna()
+    # plain numpy on the integer codes: the same checks cost little for 16 rows or 3 million
+    role = df["_role"].to_numpy()
+    status = df["_status"].to_numpy()
+    lines = df["_line"].to_numpy()
+    measured = status == STATUSES.index("measured")
+    target = role == ROLES.index("target")
+    nodal = df["is_nodal"].to_numpy(dtype=bool, na_value=False)
+    need_long = target & measured & ~nodal & np.isnan(df["long_axis_mm"].to_numpy(dtype=float))
     if need_long.any():
-        errors.add(df.loc[need_long, "_line"].to_numpy(), "long_axis_mm",
-                   [""] * int(need_long.sum()),
+        errors.add(lines[need_long], "long_axis_mm", [""] * int(need_long.sum()),
                    "a measured non-nodal target needs its long axis; enter it or set status")
-    need_short = target & measured & nodal & df["short_axis_mm"].isna()
+    need_short = target & measured & nodal & np.isnan(df["short_axis_mm"].to_numpy(dtype=float))
     if need_short.any():
-        errors.add(df.loc[need_short, "_line"].to_numpy(), "short_axis_mm",
-                   [""] * int(need_short.sum()),
+        errors.add(lines[need_short], "short_axis_mm", [""] * int(need_short.sum()),
                    "a measured nodal target needs its short axis; enter it or set status")
-    baseline = df.groupby("_read", sort=False)["_day"].transform("min")
-    at_base = df["_day"] == baseline
+    n_reads = int(read.max(initial=-1)) + 1
+    first_day = np.full(n_reads, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_day, read, day)
+    at_base = day == first_day[read]
     df["_baseline"] = at_base
-    not_measured = at_base & target & ~df["status"].isin(["measured"])
+    not_measured = at_base & target & ~measured
     if not_measured.any():
-        errors.add(df.loc[not_measured, "_line"].to_numpy(), "status",
-                   df.loc[not_measured, "status"].tolist(),
+        errors.add(lines[not_measured], "status", df.loc[not_measured, "status"].tolist(),
                    "a baseline target must be measured (status measured with its diameter); "
                    "make it non-target if it cannot be measured")
-    new_at_base = at_base & (df["role"] == "new")
+    new_at_base = at_base & (role == ROLES.index("new"))
     if new_at_base.any():
-        errors.add(df.loc[new_at_base, "_line"].to_numpy(), "role", ["new"] * int(new_at_base.sum()),
+        errors.add(lines[new_at_base], "role", ["new"] * int(new_at_base.sum()),
                    "a new lesion cannot be at the baseline (the earliest date); check the date "
                    "or the role")
-    disease = at_base & df["role"].isin(["target", "non-target"])
-    has_disease = disease.groupby(df["_read"], sort=False).transform("any")
-    lacking = df[at_base & ~has_disease]
-    for row in lacking.drop_duplicates("_read").head(MAX_ERRORS).to_dict("records") \
-            if len(lacking) else []:
-        errors.add([row["_line"]], "role", [row["role"]],
-                   f"patient {row['patient_id']}, reader {row['reader_id']}: no target or non-target "
-                   "lesion at the baseline; add the baseline lesions")
-    per_lesion = df["_role"].groupby(lesion_key, sort=False)
-    changes = per_lesion.transform("min") != per_lesion.transform("max")
-    mixed = df[changes.to_numpy()]
-    for row in mixed.drop_duplicates(["_read", "_lesion"]).head(MAX_ERRORS).to_dict("records") \
-            if len(mixed) else []:
-        same = (df["_read"] == row["_read"]) & (df["_lesion"] == row["_lesion"])
-        roles = sorted(set(df.loc[same, "role"]))
-        errors.add([row["_line"]], "role", [", ".join(roles)],
-                   f"lesion {row['lesion_id']} changes role between time points; a lesion keeps "
-                   "its role")
-    existing = (df["_role"].to_numpy() == ROLES.index("target")) \
-        | (df["_role"].to_numpy() == ROLES.index("non-target"))
-    base_mask = at_base.to_numpy(dtype=bool)
+    existing = target | (role == ROLES.index("non-target"))
+    has_disease = np.bincount(read, weights=at_base & existing, minlength=n_reads) > 0
+    lacking = at_base & ~has_disease[read]
+    if lacking.any():
+        for row in df[lacking].drop_duplicates("_read").head(MAX_ERRORS).to_dict("records"):
+            errors.add([row["_line"]], "role", [row["role"]],
+                       f"patient {row['patient_id']}, reader {row['reader_id']}: no target or "
+                       "non-target lesion at the baseline; add the baseline lesions")
+    lesion_group, _ = pd.factorize(lesion_key)
+    n_groups = int(lesion_group.max(initial=-1)) + 1
+    roles_per_lesion = (np.bincount(lesion_group * len(ROLES) + role,
+                                    minlength=n_groups * len(ROLES)).reshape(-1, len(ROLES)) > 0)
+    changes = roles_per_lesion.sum(axis=1)[lesion_group] > 1
+    if changes.any():
+        for row in df[changes].drop_duplicates(["_read", "_lesion"]).head(MAX_ERRORS) \
+                .to_dict("records"):
+            same = (df["_read"] == row["_read"]) & (df["_lesion"] == row["_lesion"])
+            roles = sorted(set(df.loc[same, "role"]))
+            errors.add([row["_line"]], "role", [", ".join(roles)],
+                       f"lesion {row['lesion_id']} changes role between time points; a lesion "
+                       "keeps its role")
+    base_mask = at_base
     unknown = existing & ~base_mask
     unknown[unknown] = ~np.isin(lesion_key[unknown], lesion_key[existing & base_mask])
     if unknown.any():
-        errors.add(df["_line"].to_numpy()[unknown], "lesion_id",
+        errors.add(lines[unknown], "lesion_id",
                    df.loc[unknown, "lesion_id"].head(MAX_ERRORS).tolist(),
                    "a target/non-target lesion not recorded at the baseline; use role new for "
                    "lesions that appear after baseline")
