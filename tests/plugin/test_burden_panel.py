@@ -80,6 +80,17 @@ def test_semi_quantitative_burden_in_the_viewer(make_napari_viewer, phantom_dir,
     # the reader may move a proposed slice
     moved = panel.move_slice(0, slices[0] + 2)
     assert moved[0] == slices[0] + 2 and panel.estimate.slices == moved
+    # a visual estimate at follow-up 1, and both reach the exported responses
+    reading.go_to(gt["timepoints"][1]["date"])
+    fill_timepoint(reading, gt, 1)
+    assert panel.save_visual("<10%").method == "visual"
+    paths = reading.export(tmp_path / "export")
+    import csv
+    rows = {(r["criterion"], r["timepoint_date"]): r for r in csv.DictReader(paths["responses"].open())}
+    assert rows[("recist1.1", tp["date"])]["htb_method"] == "semi-quantitative"
+    assert rows[("mrecist", gt["timepoints"][1]["date"])]["htb_category"] == "<10%"
+    assert rows[("mrecist", gt["timepoints"][1]["date"])]["htb_method"] == "visual"
+    reading.go_to(tp["date"])
     panel.go_to_slice(slices[2])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     save_screenshot(viewer, SCREENSHOTS / "burden_panel_baseline.png")

@@ -72,6 +72,11 @@ class BurdenPanel(QWidget):
         lesions_button.clicked.connect(lambda: self.tumours_from_lesions())
         save_button = QPushButton("Save to read")
         save_button.clicked.connect(self.save)
+        self.visual_box = QComboBox()
+        self._fill_visual(self.scheme_box.currentText())
+        self.scheme_box.currentTextChanged.connect(self._fill_visual)
+        visual_button = QPushButton("Save visual estimate")
+        visual_button.clicked.connect(lambda: self.save_visual(self.visual_box.currentText()))
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Slice", "Liver mm²", "Tumour mm²"])
         self.table.verticalHeader().setVisible(False)
@@ -97,6 +102,11 @@ class BurdenPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.result_label)
         layout.addWidget(save_button)
+        visual_row = QGridLayout()
+        visual_row.addWidget(QLabel("Or by eye:"), 0, 0)
+        visual_row.addWidget(self.visual_box, 0, 1)
+        visual_row.addWidget(visual_button, 0, 2)
+        layout.addLayout(visual_row)
 
     # -- context -----------------------------------------------------------------------------
     def attach(self, reading: ReadingPanel) -> None:
@@ -260,6 +270,25 @@ class BurdenPanel(QWidget):
                 f"({e.scheme}); {outlined} of {len(self.slices)} slices outlined")
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
         return self.estimate
+
+    def _fill_visual(self, scheme: str) -> None:
+        self.visual_box.clear()
+        self.visual_box.addItems(list(burden.get_scheme(scheme).labels))
+
+    def save_visual(self, category: str) -> burden.BurdenEstimate | None:
+        """The reader's visual category for the current time point (method ``visual``)."""
+        try:
+            self._date()
+            estimate = burden.visual(category, self.scheme_box.currentText())
+        except ResponseToolError as exc:
+            self.result_label.setText(str(exc))
+            return None
+        assert self.reading is not None and self.reading.session is not None
+        s = self.reading.session
+        s.store.set_burden(s.key, s.current, estimate)
+        self.result_label.setText(f"visual estimate {html.escape(category)} "
+                                  f"({estimate.scheme}) saved with {s.current}")
+        return estimate
 
     def save(self) -> None:
         """Store the estimate with the current time point in the read store."""
