@@ -145,3 +145,18 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
                      for d, layer in reading._marks.items()}
     assert sum(len(v) for v in marks.values()) == 4  # NT1 at 3 time points, NEW1 at follow-up 2
     assert again.session.responses(gt["timepoints"][2]["date"])["mrecist"]["overall_response"] == "PD"
+
+
+def test_reading_opens_from_the_patient_panel(make_napari_viewer, phantom_dir, tmp_path,
+                                              monkeypatch):
+    monkeypatch.setenv("RESPONSE_TOOL_STORE", str(tmp_path / "default.sqlite"))
+    viewer = make_napari_viewer()
+    _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
+    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading")
+    assert reading.open_from_patient_panel() is None
+    assert "open a patient folder" in reading.problem_label.text()
+    patient.open_folder(phantom_dir / "RT-PHANTOM-001")
+    session = reading.open_from_patient_panel()
+    assert session is not None and session.key.patient_id == "RT-PHANTOM-001"
+    assert reading.store_path == tmp_path / "default.sqlite"
+    assert len([lay for lay in viewer.layers if lay.__class__.__name__ == "Image"]) == 2

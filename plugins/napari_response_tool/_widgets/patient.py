@@ -50,6 +50,9 @@ class PatientPanel(QWidget):
     def __init__(self, napari_viewer: napari.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        from .reading import PATIENT_PANELS, viewer_key
+
+        PATIENT_PANELS[viewer_key(napari_viewer)] = self  # the Reading panel reads from here
         self.scan: DicomScan | None = None
         self._series_by_uid: dict[tuple[str, int], SeriesInfo] = {}
 

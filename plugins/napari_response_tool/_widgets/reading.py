@@ -53,6 +53,8 @@ SHORTCUTS = (("t", "new target (organ, nodal as set)"), ("n / p", "next / previo
 COLORS = {"long": "yellow", "short": "cyan", "viable": "orange"}
 #: the Reading panel of each viewer (the Burden panel works on the same read)
 PANELS: weakref.WeakValueDictionary[int, ReadingPanel] = weakref.WeakValueDictionary()
+#: the Patient panel of each viewer (where a read's studies come from)
+PATIENT_PANELS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
 
 def viewer_key(viewer: Any) -> int:
@@ -139,6 +141,8 @@ class ReadingPanel(QWidget):
         self.warning_label.setWordWrap(True)
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warning_label.setStyleSheet("color: #f0b030")
+        open_button = QPushButton("Open the read of the patient in the Patient panel")
+        open_button.clicked.connect(self.open_from_patient_panel)
         export_button = QPushButton("Export CSVs…")
         export_button.clicked.connect(self._choose_export)
         help_label = QLabel("Keys: " + ";  ".join(f"<b>{k}</b> {v}" for k, v in SHORTCUTS))
@@ -158,6 +162,7 @@ class ReadingPanel(QWidget):
 
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
+        layout.addWidget(open_button)
         layout.addLayout(top)
         layout.addLayout(lesion_row)
         layout.addLayout(kinds)
@@ -205,6 +210,21 @@ class ReadingPanel(QWidget):
         self._restore_lines()
         self.update_views()
         return self.session
+
+    def open_from_patient_panel(self) -> ReadingSession | None:
+        """Start (or resume) this reader's read of the patient open in the Patient panel, saved in
+        the default store (the user's data folder, or ``$RESPONSE_TOOL_STORE``)."""
+        patient = PATIENT_PANELS.get(viewer_key(self.viewer))
+        studies = patient.studies() if patient is not None else []
+        if not studies:
+            self._say("open a patient folder in the Patient panel first")
+            return None
+        patient_id = studies[0].patient_id or Path(str(patient.path_label.text())).name
+        try:
+            return self.start(patient_id, studies, None, load_study=patient.load_study)
+        except ResponseToolError as exc:
+            self._say(str(exc))
+            return None
 
     def _shapes(self, date: str) -> Any:
         if date not in self._layers:
