@@ -3,14 +3,16 @@
 ``napari_get_reader`` answers quickly from the first bytes of a few files and returns ``None`` (never
 raises) for anything that is not DICOM, so napari can try its other readers. For a folder holding
 several series, the reader opens the reading pair of the earliest study — the arterial and
-portal-venous series when the phases are detected, otherwise every series of that study — and the
-Patient panel lists the rest.
+portal-venous series when the phases are detected, otherwise every series of that study — and, in a
+viewer, docks the Patient panel with the folder open: its tree is the series picker (every study
+and series with its detected phase; double-click or "Load selected" opens others).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,29 @@ def read_dicom(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
         path = path[0]
     scan = scan_dicom(path)
     study = min(scan.studies, key=lambda s: (s.study_date is None, s.study_date or 0))
-    layers = [volume_layer_data(load_series(s)) for s in reading_series(study)]
+    chosen = reading_series(study)
+    layers = [volume_layer_data(load_series(s)) for s in chosen]
+    if sum(len(s.series) for s in scan.studies) > len(chosen):
+        show_series_picker(path)
     # the last layer added is drawn on top: keep the arterial phase on top for reading.
     return layers[::-1]
+
+
+def show_series_picker(path: Any) -> Any:
+    """Dock the Patient panel of the current viewer with ``path`` open, so the reader can pick the
+    series not opened by default. Returns the panel, or None without a viewer (a script, a test
+    calling the reader directly); never raises — the layers are opened either way."""
+    if "napari" not in sys.modules:
+        return None
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+        if viewer is None:
+            return None
+        _, panel = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
+        if panel.scan is None or panel.path_label.text() != str(path):
+            panel.open_folder(path)
+        return panel
+    except Exception:  # noqa: BLE001 - the picker is a convenience; opening must not fail
+        return None

@@ -409,8 +409,10 @@ class ReadingPanel(QWidget):
             layer.edge_color = colors
             self._record(date, layer, len(layer.data) - 1)
         elif action.endswith("changed"):
+            # napari names the moved shape; a whole-data assignment names every shape: record
+            # only the lines whose ends really moved (one recompute per moved line)
             for index in getattr(event, "data_indices", ()) or ():
-                if 0 <= index < len(layer.data):
+                if 0 <= index < len(layer.data) and self._moved(date, layer, index):
                     self._record(date, layer, index)
         elif action.endswith("removing"):  # remember which diameters are about to go
             indices = [i for i in (getattr(event, "data_indices", ()) or ())
@@ -430,6 +432,19 @@ class ReadingPanel(QWidget):
             layer.remove_selected()
         finally:
             self._syncing = False
+
+    def _moved(self, date: str, layer: Any, index: int) -> bool:
+        """Whether line ``index`` differs from the endpoints stored for its lesion and kind."""
+        assert self.session is not None
+        lesion_id = str(layer.features.loc[index, "lesion_id"])
+        kind = str(layer.features.loc[index, "kind"])
+        m = self.session.measurement(lesion_id, date)
+        stored = None if m is None else m.get(f"{kind}_endpoints")
+        if stored is None:
+            return True
+        data = np.asarray(layer.data[index], dtype=float)
+        world = np.asarray([layer.data_to_world(p) for p in (data[0], data[-1])], dtype=float)
+        return not np.allclose(world, np.asarray(stored, dtype=float), atol=1e-6)
 
     def _record(self, date: str, layer: Any, index: int) -> None:
         assert self.session is not None
@@ -595,13 +610,15 @@ class ReadingPanel(QWidget):
         selected = self.selected_lesion()
         rows = self.session.rows()
         self.lesion_table.blockSignals(True)
+        resize = self.lesion_table.rowCount() != len(rows)
         self.lesion_table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             role = r.role + (" (node)" if r.is_nodal else "")
             for j, text in enumerate((r.lesion_id, role, r.organ, r.baseline, r.previous, r.current,
                                       r.state)):
-                self.lesion_table.setItem(i, j, QTableWidgetItem(text))
-        self.lesion_table.resizeColumnsToContents()
+                resize |= _set_text(self.lesion_table, i, j, text)
+        if resize:
+            self.lesion_table.resizeColumnsToContents()
         self.lesion_table.blockSignals(False)
         if selected:
             self.select_lesion(selected)
@@ -611,13 +628,15 @@ class ReadingPanel(QWidget):
             f"follow-up {self.session.dates.index(date)}"
         self.response_title.setText(f"<b>Responses at {date} ({tag})</b> — updated in "
                                     f"{self.session.last_update_ms:.0f} ms")
+        resize = False
         for col, crit in enumerate(("recist1.1", "mrecist")):
             rec = responses.get(crit, {})
             for row, (_, name) in enumerate(RESPONSE_ROWS):
                 value = rec.get(name)
                 text = _fmt(value, pct=name.startswith("pct"))
-                self.response_table.setItem(row, col, QTableWidgetItem(text))
-        self.response_table.resizeColumnsToContents()
+                resize |= _set_text(self.response_table, row, col, text)
+        if resize:
+            self.response_table.resizeColumnsToContents()
         self.problem_label.setText(self.session.problem)
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in self.session.warnings[:8]))
 
@@ -652,6 +671,20 @@ class ReadingPanel(QWidget):
         result.to_csv(paths["responses"], paths["bor"])
         self._say(f"exported to {out}")
         return paths
+
+
+def _set_text(table: QTableWidget, row: int, col: int, text: str) -> bool:
+    """Set a cell's text, reusing its item (a new item per update repaints the whole table);
+    True when the text grew wider than the column may hold (the caller resizes columns)."""
+    item = table.item(row, col)
+    if item is None:
+        table.setItem(row, col, QTableWidgetItem(text))
+        return True
+    if item.text() == text:
+        return False
+    grew = len(text) > len(item.text())
+    item.setText(text)
+    return grew
 
 
 def _rgba(name: str) -> list[float]:
