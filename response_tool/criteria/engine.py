@@ -255,7 +255,10 @@ def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[s
     pd_min_um = int(round(float(pd_min) * 1000))
     grow = 1 + module.PD_INCREASE.value / 100
     shrink = 1 - module.PR_DECREASE.value / 100
-    pd_by_sum = has_nadir & _ge_fraction(assessed, nadir, grow) & (assessed - nadir >= pd_min_um)
+    # an actual increase is needed: with a nadir of 0 (a target CR) and mRECIST's 0 mm floor,
+    # "0 >= 0 x 1.2" alone would call a sum that stays at 0 progression
+    pd_by_sum = has_nadir & (assessed > nadir) & _ge_fraction(assessed, nadir, grow) \
+        & (assessed - nadir >= pd_min_um)
     missing_any = n_missing > 0
     reappeared = prev_cr & ~all_cr & ~missing_any
     rules = module.TARGET_RULES

@@ -99,3 +99,17 @@ def test_phantom_ground_truth_gives_the_expected_responses(phantom_dir):
         assert (rec["target_response"], rec["non_target_response"], rec["new_lesions"],
                 rec["overall_response"]) == (expected["target"], expected["non_target"],
                                              expected["new_lesions"], expected["overall"])
+
+
+@pytest.mark.parametrize(("third_viable", "target", "rule"), [
+    ((0, 0), "CR", "MRECIST-TGT-CR"),              # stays without enhancement: still CR
+    ((0.1, 0), "PD", "MRECIST-TGT-PD"),            # any enhancement over a nadir of 0
+], ids=["sum-stays-0", "enhancement-returns"])
+def test_a_target_cr_that_persists_is_not_progression(third_viable, target, rule):
+    # found by the synthetic cohort: a viable sum of 0 after a CR was called PD (0 >= 0 x 1.2 and
+    # the 0 mm floor), so no mRECIST CR was ever confirmed
+    rows = _read((0, 0)) + [row(16, "T1", long=35, viable=third_viable[0]),
+                            row(16, "T2", long=25, viable=third_viable[1], organ="liver")]
+    out = run(rows, criteria=("mrecist",))
+    assert out["target_response"].tolist() == ["CR", target]
+    assert out["target_rule_id"].iloc[1] == rule
