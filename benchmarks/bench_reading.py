@@ -16,16 +16,16 @@ display). Writes results/reading.json.
 from __future__ import annotations
 
 import argparse
-import warnings
 import csv
 import json
 import os
 import shutil
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

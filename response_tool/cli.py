@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "response_tool.commands.phantom",
     "response_tool.commands.assess",
     "response_tool.commands.burden",
+    "response_tool.commands.agreement",
 )
 
 EXIT_OK = 0
