@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ COMMAND_MODULES = (
     "response_tool.commands.assess",
     "response_tool.commands.burden",
     "response_tool.commands.agreement",
+    "response_tool.commands.report",
 )
 
 EXIT_OK = 0
@@ -65,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"response-tool {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("RESPONSE_TOOL_DEBUG"):
+            raise
+        print(f"response-tool {args.command}: internal error ({type(exc).__name__}: {exc}). "
+              "This is a bug in response-tool: please report it with the command you ran; "
+              "RESPONSE_TOOL_DEBUG=1 shows the traceback.", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":  # pragma: no cover
