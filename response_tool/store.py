@@ -316,6 +316,81 @@ class ReadStore:
             out.append(row)
         return out
 
+    # -- several readers ------------------------------------------------------------------------
+    def readers(self, patient_id: str) -> list[str]:
+        """Reader ids with a read of ``patient_id``."""
+        return [r[0] for r in self._db.execute(
+            "SELECT reader_id FROM reads WHERE patient_id=? ORDER BY reader_id", (patient_id,))]
+
+    def copy_lesions(self, source: ReadKey, target: ReadKey, roles: Sequence[str] = (
+            "target", "non-target")) -> list[str]:
+        """Give ``target`` the lesions of ``source`` (ids, roles, organs; no measurements) that it
+        lacks — targets fixed by a lead reader, re-measured blind by the others. One transaction;
+        returns the ids copied."""
+        copied = []
+        with self._transaction():
+            src, dst = self._read_id(source), self._read_id(target, create=True)
+            have = {r[0] for r in self._db.execute("SELECT lesion_id FROM lesions WHERE read_id=?",
+                                                   (dst,))}
+            for r in self._db.execute("SELECT lesion_id, role, organ, is_nodal, override_reason, "
+                                      "created FROM lesions WHERE read_id=? ORDER BY created, "
+                                      "lesion_id", (src,)).fetchall():
+                if r["role"] in roles and r["lesion_id"] not in have:
+                    self._db.execute("INSERT INTO lesions (read_id, lesion_id, role, organ, "
+                                     "is_nodal, override_reason, created) VALUES (?, ?, ?, ?, ?, "
+                                     "?, ?)", (dst, *tuple(r)))
+                    copied.append(r["lesion_id"])
+            self._touch(dst)
+        return copied
+
+    def copy_read(self, source: ReadKey, target: ReadKey) -> None:
+        """Replace ``target`` with a copy of ``source`` (time points, lesions, measurements with
+        endpoints, phase overrides, burden) in one transaction — e.g. an adjudicated read (ADJ)
+        started from one reader's read."""
+        tables = {"timepoints": "date, study_uid", "lesions": "lesion_id, role, organ, is_nodal, "
+                  "override_reason, created"}
+        with self._transaction():
+            src, dst = self._read_id(source), self._read_id(target, create=True)
+            for table in ("measurements", "lesions", "timepoints", "phase_overrides", "burden"):
+                self._db.execute(f"DELETE FROM {table} WHERE read_id=?", (dst,))
+            for table, cols in tables.items():
+                self._db.execute(f"INSERT INTO {table} (read_id, {cols}) SELECT ?, {cols} FROM "
+                                 f"{table} WHERE read_id=?", (dst, src))
+            for table in ("measurements", "phase_overrides", "burden"):
+                cols = [r[1] for r in self._db.execute(f"PRAGMA table_info({table})")
+                        if r[1] != "read_id"]
+                names = ", ".join(cols)
+                self._db.execute(f"INSERT INTO {table} (read_id, {names}) SELECT ?, {names} FROM "
+                                 f"{table} WHERE read_id=?", (dst, src))
+            self._touch(dst)
+
+    def copy_measurement(self, source: ReadKey, target: ReadKey, lesion_id: str,
+                         date: dt.date | str) -> None:
+        """Take ``source``'s measurement of ``lesion_id`` at ``date`` into ``target`` (the lesion
+        is added to ``target`` if missing); no measurement in ``source`` clears ``target``'s."""
+        d = _date(date)
+        with self._transaction():
+            src, dst = self._read_id(source), self._read_id(target, create=True)
+            lesion = self._db.execute("SELECT role, organ, is_nodal, override_reason, created "
+                                      "FROM lesions WHERE read_id=? AND lesion_id=?",
+                                      (src, lesion_id)).fetchone()
+            if lesion is None:
+                raise StoreError(f"no lesion {lesion_id} in the read by {source.reader_id}")
+            self._db.execute("INSERT OR IGNORE INTO lesions (read_id, lesion_id, role, organ, "
+                             "is_nodal, override_reason, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (dst, lesion_id, *tuple(lesion)))
+            self._db.execute("DELETE FROM measurements WHERE read_id=? AND lesion_id=? AND date=?",
+                             (dst, lesion_id, d))
+            cols = [r[1] for r in self._db.execute("PRAGMA table_info(measurements)")
+                    if r[1] != "read_id"]
+            names = ", ".join(cols)
+            self._db.execute(f"INSERT INTO measurements (read_id, {names}) SELECT ?, {names} FROM "
+                             "measurements WHERE read_id=? AND lesion_id=? AND date=?",
+                             (dst, src, lesion_id, d))
+            self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
+                             (dst, d))
+            self._touch(dst)
+
     # -- phase overrides ------------------------------------------------------------------------
     def set_phase_override(self, key: ReadKey, series_uid: str, phase: str | None) -> None:
         with self._transaction():
