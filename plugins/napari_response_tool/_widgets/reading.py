@@ -34,7 +34,7 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool.errors import ResponseToolError
-from response_tool.store import ReadStore
+from response_tool.store import ReadKey, ReadStore
 
 from .._reading import KINDS, ORGANS, LineRecord, ReadingSession
 
@@ -90,6 +90,13 @@ class ReadingPanel(QWidget):
 
         PANELS[viewer_key(napari_viewer)] = self
         self.reader_box = QLineEdit(os.environ.get("RESPONSE_TOOL_READER", "R1"))
+        self.lead_box = QLineEdit(os.environ.get("RESPONSE_TOOL_LEAD_READER", ""))
+        self.lead_box.setPlaceholderText("none: each reader selects targets")
+        self.lead_box.setToolTip("Study option: targets fixed by a lead reader. A new read starts "
+                                 "with the lead reader's lesions (ids, roles, organs — no "
+                                 "diameters), to be re-measured blind.")
+        #: called with the new date whenever the time point changes (the Adjudication panel)
+        self.date_listeners: list[Any] = []
         self.store_label = QLabel("")
         self.store_label.setWordWrap(True)
         self.date_box = QComboBox()
@@ -153,7 +160,9 @@ class ReadingPanel(QWidget):
         top.addWidget(self.reader_box, 0, 1)
         top.addWidget(QLabel("Time point:"), 0, 2)
         top.addWidget(self.date_box, 0, 3)
-        top.addWidget(self.store_label, 1, 0, 1, 4)
+        top.addWidget(QLabel("Targets from:"), 1, 0)
+        top.addWidget(self.lead_box, 1, 1)
+        top.addWidget(self.store_label, 2, 0, 1, 4)
         lesion_row = QHBoxLayout()
         lesion_row.addWidget(self.role_box)
         lesion_row.addWidget(self.organ_box, 1)
@@ -198,6 +207,11 @@ class ReadingPanel(QWidget):
             "series_uid": x.series_instance_uid, "description": x.description} for x in s.series}
             for s in studies if s.study_date}
         key = store.open_read(patient_id, self.reader_box.text().strip() or "R1")
+        lead = self.lead_box.text().strip()
+        if lead and lead != key.reader_id and not store.lesions(key) \
+                and lead in store.readers(patient_id):
+            copied = store.copy_lesions(ReadKey(patient_id, lead), key)
+            self._say(f"targets fixed by {lead}: {', '.join(copied)} — measure them blind")
         for s in studies:
             if s.study_date:
                 store.add_timepoint(key, s.study_date, s.study_instance_uid)
@@ -511,6 +525,17 @@ class ReadingPanel(QWidget):
         self.date_box.setCurrentIndex(self.session.dates.index(date))
         self._syncing = False
         self._show_date_layers()
+        self.update_views()
+        for listener in list(self.date_listeners):
+            listener(date)
+
+    def reload(self) -> None:
+        """Re-read the open read from the store (after a change made elsewhere, e.g. a value
+        taken into the adjudicated read) and redraw its lines."""
+        if self.session is None:
+            return
+        self.session.refresh()
+        self._restore_lines()
         self.update_views()
 
     def _date_chosen(self, index: int) -> None:
