@@ -94,37 +94,75 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     session = open_demo_session(viewer, phantom)
     out.mkdir(parents=True, exist_ok=True)
     if not headless:
-        open_reading_demo(session, out / "reads.sqlite")
+        reading = open_reading_demo(session, out / "reads.sqlite", upto=2)
+        reading.panel.go_to(reading.panel.session.dates[1])
+        reading.panel.select_lesion("T1")
         napari.run()
         return 0
     from ._screenshots import save_screenshot
 
     shots = [save_screenshot(viewer, out / "screenshot.png")]  # the two phases side by side
-    reading = open_reading_demo(session, out / "reads.sqlite")
-    shots.append(save_screenshot(viewer, out / "reading_followup1.png"))
-    reading.panel.go_to(reading.panel.session.baseline)
-    reading.panel.select_lesion("N1")
-    reading.panel.select_lesion("T1")  # re-selecting jumps to T1 at the baseline
+    reading = open_reading_demo(session, out / "reads.sqlite", upto=2)  # the whole read
+    panel = reading.panel
+    shots.append(save_screenshot(viewer, out / "reading_followup2.png"))
+    panel.go_to(panel.session.baseline)
+    panel.select_lesion("N1")
+    panel.select_lesion("T1")  # re-selecting jumps to T1 at the baseline
     shots.append(save_screenshot(viewer, out / "reading_baseline.png"))
-    reading.panel.go_to(reading.panel.session.dates[1])
+    panel.go_to(panel.session.dates[1])
+    panel.select_lesion("N1")
+    panel.select_lesion("T1")
+    shots.append(save_screenshot(viewer, out / "reading_followup1.png"))
     import pandas as pd
 
-    htb = pd.DataFrame(phantom_burden(session, reading.panel.session.dates[:2]))
+    htb = pd.DataFrame(phantom_burden(session, panel.session.dates))
     htb.to_csv(out / "burden.csv", index=False)
-    exported = reading.panel.export(out, burden=htb)
+    exported = panel.export(out, burden=htb)
     burden_lines = "".join(
         f"  {r.timepoint_date}: HTB {r.htb_pct:.2f} % ({r.htb_category}, {r.htb_method}; liver "
         f"{r.liver_volume_ml:.0f} mL, tumour {r.tumor_volume_ml:.1f} mL)\n" for r in htb.itertuples())
     summary = (session.summary_text() + "\n" + reading.summary_text()
                + "hepatic tumour burden (liu2022):\n" + burden_lines)
+    viewer.close()
+    reports = write_reports(out, exported)
     (out / "summary.txt").write_text(summary, encoding="utf-8")
     (out / "session.json").write_text(json.dumps(session.as_dict(), indent=2), encoding="utf-8")
-    viewer.close()
     print(summary)
     names = ", ".join(str(p) for p in [*shots, *exported.values(), out / "burden.csv",
-                                       out / "summary.txt"])
+                                       *reports, out / "summary.txt"])
     print(f"demo: wrote {names}")
     return 0
+
+
+def write_reports(out: Path, exported: dict[str, Path]) -> list[Path]:
+    """The research outputs: a report of the phantom read, and of a synthetic 300-patient,
+    3-reader cohort (fixtures/cohort.py) with its agreement statistics."""
+    import importlib.util
+
+    from response_tool.agreement import agreement, format_text
+    from response_tool.assessment import assess
+    from response_tool.report import build_report
+
+    written = [build_report(exported["responses"], out / "report", bor=exported["bor"]).index]
+    generator = Path(__file__).resolve().parents[2] / "fixtures" / "cohort.py"
+    if not generator.is_file():  # an installed copy without the repository's fixtures/
+        return written
+    print("demo: synthetic cohort (300 patients, 3 readers): assess, agreement, report …",
+          flush=True)
+    spec = importlib.util.spec_from_file_location("cohort", generator)
+    assert spec is not None and spec.loader is not None
+    cohort = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cohort)
+    folder = out / "cohort"
+    paths = cohort.generate_cohort(folder, n_patients=300, n_readers=3, seed=0)
+    result = assess(paths["measurements"], burden=paths["burden"])
+    result.to_csv(folder / "responses.csv", folder / "bor.csv")
+    text = format_text(agreement(folder / "responses.csv", "mrecist", bor=folder / "bor.csv",
+                                 n_boot=500, seed=0))
+    (folder / "agreement_mrecist_bor.txt").write_text(text, encoding="utf-8")
+    report = build_report(folder / "responses.csv", folder / "report", bor=folder / "bor.csv",
+                          clinical=paths["clinical"])
+    return [*written, folder / "agreement_mrecist_bor.txt", report.index]
 
 
 if __name__ == "__main__":
