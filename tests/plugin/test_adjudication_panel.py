@@ -82,7 +82,7 @@ def test_readers_are_blinded_and_adjudication_saves_adj(make_napari_viewer, phan
     viewer.window.resize(1600, 960)
     viewer.reset_view()
     reading.jump_to("T1")
-    viewer.camera.zoom *= 3.0
+    viewer.scene.camera.zoom *= 3.0
     adj.parent().raise_()  # the Adjudication tab in front
     save_screenshot(viewer, SCREENSHOTS / "adjudication.png")
 

@@ -160,3 +160,25 @@ def test_reading_opens_from_the_patient_panel(make_napari_viewer, phantom_dir, t
     assert session is not None and session.key.patient_id == "RT-PHANTOM-001"
     assert reading.store_path == tmp_path / "default.sqlite"
     assert len([lay for lay in viewer.layers if lay.__class__.__name__ == "Image"]) == 2
+
+
+@pytest.mark.slow
+def test_make_demo_writes_the_ground_truth_responses_and_reports(phantom_dir, tmp_path, qapp):
+    """What `make demo` does headless: the whole phantom read drawn through the panel, exported,
+    and the research outputs (phantom read report; synthetic cohort, agreement, report)."""
+    from napari_response_tool.demo import run_session
+
+    out = tmp_path / "demo"
+    assert run_session(phantom_dir, out, headless=True) == 0
+    rows = list(csv.DictReader((out / "responses.csv").open()))
+    got = {(r["timepoint_date"], r["criterion"]): r["overall_response"] for r in rows
+           if r["is_baseline"] == "false"}
+    gt = json.loads((phantom_dir / "ground_truth.json").read_text())
+    fu1, fu2 = (tp["date"] for tp in gt["timepoints"][1:3])
+    assert got == {(fu1, "recist1.1"): "SD", (fu1, "mrecist"): "PR",
+                   (fu2, "recist1.1"): "PD", (fu2, "mrecist"): "PD"}
+    for name in ("reading_followup1.png", "reading_followup2.png", "reading_baseline.png",
+                 "report/index.html", "cohort/report/index.html",
+                 "cohort/agreement_mrecist_bor.txt", "burden.csv", "summary.txt"):
+        assert (out / name).is_file(), name
+    assert "Fleiss kappa" in (out / "cohort" / "agreement_mrecist_bor.txt").read_text()

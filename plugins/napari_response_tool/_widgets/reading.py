@@ -581,7 +581,7 @@ class ReadingPanel(QWidget):
         if ends:
             middle = np.mean(np.asarray(ends, dtype=float), axis=0)
             self.viewer.dims.set_point(0, float(middle[0]))
-            self.viewer.camera.center = tuple(float(v) for v in middle)
+            self.viewer.scene.camera.center = tuple(float(v) for v in middle)
 
     def _lesion_selected(self) -> None:
         lesion_id = self.selected_lesion()
