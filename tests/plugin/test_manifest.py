@@ -32,3 +32,25 @@ def test_reader_accepts_folders_and_sample_and_widget_are_declared() -> None:
     assert reader.accepts_directories
     assert [s.key for s in manifest.contributions.sample_data] == ["liver_phantom"]
     assert {w.display_name for w in manifest.contributions.widgets} >= {"Patient"}
+
+
+def test_npe2_validate_passes() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    npe2_cli = Path(sys.executable).with_name("npe2")
+    done = subprocess.run([str(npe2_cli), "validate", "response-tool"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "valid" in done.stdout
+
+
+def test_every_widget_opens_through_the_manifest(make_napari_viewer) -> None:
+    viewer = make_napari_viewer()
+    manifest = npe2.PluginManifest.from_distribution("response-tool")
+    names = [w.display_name for w in manifest.contributions.widgets]
+    assert names == ["Patient", "Reading", "Burden", "Adjudication"]
+    for name in names:
+        _, widget = viewer.window.add_plugin_dock_widget("response-tool", name, tabify=True)
+        assert widget is not None and widget.viewer is not None, name
