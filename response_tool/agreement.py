@@ -238,8 +238,11 @@ def collect_ratings(responses: str | Path | pd.DataFrame, criterion: str = "reci
     labels = labels.reindex(everyone)
     dropped: dict[str, list[str]] = {}
     missing = labels.isna() | (labels == "")
-    if missing.any(axis=None):
-        dropped["not read by every reader"] = sorted(labels.index[missing.any(axis=1)])
+    nobody = missing.all(axis=1)
+    if nobody.any():
+        dropped[f"no {what} from any reader"] = sorted(labels.index[nobody])
+    if (missing.any(axis=1) & ~nobody).any():
+        dropped["not read by every reader"] = sorted(labels.index[missing.any(axis=1) & ~nobody])
     codes = labels.apply(lambda c: c.map(SCALE_CODE))
     off_scale = codes.isna() & ~missing
     if off_scale.any(axis=None):

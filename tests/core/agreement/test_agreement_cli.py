@@ -95,9 +95,13 @@ def test_incomplete_and_ne_patients_are_dropped_and_counted():
                "R3": ["PR", "PD", "PD", "SD", "CR"]}
     frame = _responses(readers)
     frame = frame[~((frame["reader_id"] == "R3") & (frame["patient_id"] == "P005"))]
+    baseline_only = frame[(frame["patient_id"] == "P001")].copy()
+    baseline_only["patient_id"] = "P006"
+    frame = pd.concat([frame, baseline_only[baseline_only["is_baseline"] == "True"]])
     res = agreement(frame, n_boot=0)
-    assert res["n_complete"] == 3 and res["n_dropped"] == 2
+    assert res["n_complete"] == 3 and res["n_dropped"] == 3
     assert res["dropped"] == {"not read by every reader": ["P005"],
+                              "no follow-up 1 from any reader": ["P006"],
                               "NE (or no response) from some reader": ["P004"]}
 
 
