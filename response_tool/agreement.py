@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from response_tool.errors import ResponseToolError
+from response_tool.io.tables import read_table
 
 #: The ordinal response scale, best first.
 ORDINAL = ("CR", "PR", "SD", "PD")
@@ -153,24 +154,11 @@ class Ratings:
 
 
 def _read_table(source: str | Path | pd.DataFrame, what: str, needed: Sequence[str]) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise AgreementInputError(f"{path}: no such file; give the {what} written by "
-                                      "`response-tool assess`")
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise AgreementInputError(f"{path}: not a readable CSV ({exc})") from exc
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        where = what if isinstance(source, pd.DataFrame) else str(source)
-        raise AgreementInputError(f"{where}: column(s) {', '.join(missing)} missing; expected the "
-                                  f"{what} written by `response-tool assess`")
+    frame = read_table(source, f"{what} written by `response-tool assess`", needed,
+                       AgreementInputError)
     for col in ("patient_id", "reader_id", "criterion"):
-        frame[col] = frame[col].astype(str).str.strip()
+        if col in frame.columns:
+            frame[col] = frame[col].astype(str).str.strip()
     return frame
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from response_tool.agreement import ADJUDICATOR, cohen_kappa
 from response_tool.errors import ResponseToolError
+from response_tool.io.tables import read_table
 
 CRITERIA = ("recist1.1", "mrecist")
 CRITERION_NAME = {"recist1.1": "RECIST 1.1", "mrecist": "mRECIST"}
@@ -62,23 +63,7 @@ class Report:
 
 # -- inputs -------------------------------------------------------------------------------------
 def _read(source: str | Path | pd.DataFrame, what: str, needed: tuple[str, ...]) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-        where = what
-    else:
-        path = Path(source)
-        where = str(path)
-        if not path.is_file():
-            raise ReportInputError(f"{path}: no such file (the {what})")
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise ReportInputError(f"{path}: not a readable CSV ({exc})") from exc
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ReportInputError(f"{where}: column(s) {', '.join(missing)} missing; expected the "
-                               f"{what}")
-    return frame
+    return read_table(source, what, needed, ReportInputError)
 
 
 def _numbers(frame: pd.DataFrame, column: str, where: str, integer01: bool = False) -> pd.Series:

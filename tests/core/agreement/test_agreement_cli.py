@@ -159,6 +159,10 @@ def test_not_a_responses_file(tmp_path, capsys):
     assert "column(s) criterion" in capsys.readouterr().err
     assert main(["agreement", str(tmp_path / "absent.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["agreement", str(empty)]) == 2  # was an internal error before the shared reader
+    assert "not a readable CSV" in capsys.readouterr().err
 
 
 def test_the_synthetic_cohort(cohort_dir: Path, capsys):
