@@ -182,3 +182,9 @@ def test_make_demo_writes_the_ground_truth_responses_and_reports(phantom_dir, tm
                  "cohort/agreement_mrecist_bor.txt", "burden.csv", "summary.txt"):
         assert (out / name).is_file(), name
     assert "Fleiss kappa" in (out / "cohort" / "agreement_mrecist_bor.txt").read_text()
+    # outputs unchanged (issue 10): the panel's export of the demo read, byte for byte
+    golden = Path(__file__).resolve().parents[1] / "golden" / "demo"
+    for name in ("measurements.csv", "responses.csv", "bor.csv", "burden.csv",
+                 "agreement_mrecist_bor.txt"):
+        written = out / ("cohort/" + name if name.startswith("agreement") else name)
+        assert written.read_bytes() == (golden / name).read_bytes(), name
