@@ -31,9 +31,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "plugins"))
 
-from napari_response_tool._reading import ReadingSession  # noqa: E402
+from response_tool.reading.session import ReadingSession  # noqa: E402
 
-from response_tool.store import ReadStore  # noqa: E402
+from response_tool.reading.store import ReadStore  # noqa: E402
 
 RESULTS = HERE / "results" / "reading.json"
 

@@ -27,7 +27,7 @@ def test_readers_are_blinded_and_adjudication_saves_adj(make_napari_viewer, phan
     from napari_response_tool._demo_read import draw
     from napari_response_tool._screenshots import save_screenshot
 
-    from response_tool.store import ReadKey
+    from response_tool.reading.store import ReadKey
 
     gt = json.loads((phantom_dir / "ground_truth.json").read_text())
     t1 = gt["lesions"][0]["timepoints"][0]

@@ -3,7 +3,7 @@
 Readers never see each other's lines in the Reading panel (it shows one reader's read at a time).
 This panel is for the adjudicator: it draws every reader's lines of the current time point in their
 own colour, lists each lesion's values and each time point's responses per reader with the
-differences highlighted (:func:`response_tool.adjudication.compare`), and builds the adjudicated
+differences highlighted (:func:`response_tool.reading.adjudication.compare`), and builds the adjudicated
 read — reader ``ADJ`` in the same store — from one reader's read, then value by value. The ADJ
 read opens in the Reading panel, where the adjudicator can also redraw any line.
 """
@@ -26,7 +26,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from response_tool.adjudication import (
+from response_tool.reading.adjudication import (
     ADJUDICATOR,
     Comparison,
     agreement_counts,
@@ -35,7 +35,7 @@ from response_tool.adjudication import (
     take_value,
 )
 from response_tool.errors import ResponseToolError
-from response_tool.store import ReadKey
+from response_tool.reading.store import ReadKey
 
 from .reading import PANELS, viewer_key
 

@@ -2,7 +2,7 @@
 
 The reader picks a lesion and a diameter kind (long, short, viable), then draws a line with
 napari's line tool on the current axial slice; the line's length in millimetres, its endpoints,
-slice, series UID and phase are stored at once (:mod:`response_tool.store`) and the responses are
+slice, series UID and phase are stored at once (:mod:`response_tool.reading.store`) and the responses are
 recomputed. Editing a line (moving a vertex) updates every number. Lines live in one shapes
 layer per time point, in patient millimetres, labelled on the canvas with the lesion id.
 """
@@ -34,9 +34,9 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool.errors import ResponseToolError
-from response_tool.store import ReadKey, ReadStore
+from response_tool.reading.store import ReadKey, ReadStore
 
-from .._reading import KINDS, ORGANS, LineRecord, ReadingSession
+from response_tool.reading.session import KINDS, ORGANS, LineRecord, ReadingSession
 
 if TYPE_CHECKING:
     import napari

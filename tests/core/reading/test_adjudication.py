@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from response_tool.adjudication import (
+from response_tool.reading.adjudication import (
     ADJUDICATOR,
     DIFF_MM,
     compare,
@@ -12,7 +12,7 @@ from response_tool.adjudication import (
     take_value,
 )
 from response_tool.errors import ResponseToolError
-from response_tool.store import ReadKey, ReadStore
+from response_tool.reading.store import ReadKey, ReadStore
 
 BASE, FU = "2026-01-12", "2026-03-09"
 

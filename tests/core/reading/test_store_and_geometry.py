@@ -15,7 +15,7 @@ import pytest
 
 from response_tool import geometry
 from response_tool.assessment import assess
-from response_tool.store import ReadStore, StoreError
+from response_tool.reading.store import ReadStore, StoreError
 
 # -- geometry -----------------------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ def test_a_kill_during_edits_loses_at_most_the_edit_in_flight(tmp_path):
     acks = tmp_path / "acks.txt"
     script = textwrap.dedent(f"""
         import sys
-        from response_tool.store import ReadStore
+        from response_tool.reading.store import ReadStore
         store = ReadStore({str(path)!r})
         key = store.open_read("P1", "R1")
         lid = store.add_lesion(key, "target", "liver")

@@ -1,7 +1,7 @@
 """The reading session behind the Reading panel: lesions, diameters and live responses.
 
 No Qt here: the panel is a thin view over :class:`ReadingSession`, and tests drive the session
-directly or through the panel. Every edit goes to the :class:`~response_tool.store.ReadStore` at
+directly or through the panel. Every edit goes to the :class:`~response_tool.reading.store.ReadStore` at
 once (one transaction), then the responses are recomputed with the engine — the same
 :func:`~response_tool.assessment.assess` that ``response-tool assess`` runs on the exported CSV.
 """
@@ -28,7 +28,7 @@ from response_tool.assessment import (
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.errors import ResponseToolError
 from response_tool.io.measurements_csv import validate
-from response_tool.store import ReadKey, ReadStore
+from response_tool.reading.store import ReadKey, ReadStore
 
 KINDS = ("long", "short", "viable")
 #: the baseline columns the baseline checks read (their cache key)

@@ -23,7 +23,7 @@ from response_tool.agreement import ADJUDICATOR
 from response_tool.assessment import Protocol, timepoint_responses
 from response_tool.errors import ResponseToolError
 from response_tool.io.measurements_csv import validate
-from response_tool.store import ReadKey, ReadStore
+from response_tool.reading.store import ReadKey, ReadStore
 
 DIFF_MM = 2.0
 DIFF_PCT = 10.0
