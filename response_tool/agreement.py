@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import AgreementInputError
 from response_tool.io.tables import read_table
 
 #: The ordinal response scale, best first.
@@ -49,9 +49,6 @@ PARTITIONS: dict[str, tuple[str, tuple[int, int, int, int]]] = {
 ADJUDICATOR = "ADJ"
 CRITERIA = ("recist1.1", "mrecist")
 
-
-class AgreementInputError(ResponseToolError):
-    """The responses cannot be compared (one reader, absent criterion, no such follow-up…)."""
 
 
 # -- coefficients (each a thin call into a library) ------------------------------------------

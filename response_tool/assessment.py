@@ -19,7 +19,7 @@ from response_tool.burden import read_burden_table
 from response_tool.criteria import best_response as bor
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_prepared, prepare
-from response_tool.errors import BurdenInputError, ProtocolOptionError
+from response_tool.domain.errors import AssessmentOptionError, BurdenInputError
 from response_tool.io.csv_out import write_tables
 from response_tool.io.measurements_csv import read_measurements, validate
 from response_tool.model import Read
@@ -75,14 +75,14 @@ class Protocol:
     def __post_init__(self) -> None:
         unknown = [c for c in self.criteria if c not in CRITERIA]
         if unknown or not self.criteria:
-            raise ProtocolOptionError(f"criteria {', '.join(unknown) or '(none)'}: choose from "
+            raise AssessmentOptionError(f"criteria {', '.join(unknown) or '(none)'}: choose from "
                                       f"{', '.join(CRITERIA)}")
         for name in ("confirm_weeks", "sd_min_weeks", "too_small_mm", "mrecist_pd_min_mm"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0 or value != value:
-                raise ProtocolOptionError(f"{name} must be a number >= 0, got {value!r}")
+                raise AssessmentOptionError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.ne_tolerated, int) or self.ne_tolerated < 0:
-            raise ProtocolOptionError(f"ne_tolerated must be a whole number >= 0, got "
+            raise AssessmentOptionError(f"ne_tolerated must be a whole number >= 0, got "
                                       f"{self.ne_tolerated!r}")
 
 

@@ -34,7 +34,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from response_tool.errors import BurdenInputError
+from response_tool.domain.errors import BurdenInputError
 
 METHODS = ("volumetric", "semi-quantitative", "visual")
 

@@ -2,7 +2,7 @@
 
 Each sub-command lives in its own module under :mod:`response_tool.commands` and exposes
 ``add_parser(subparsers)`` and ``run(args) -> int``. Errors of the core
-(:class:`~response_tool.errors.ResponseToolError`) become one line on stderr and exit code 2;
+(:class:`~response_tool.domain.errors.ResponseToolError`) become one line on stderr and exit code 2;
 no traceback reaches the user.
 """
 
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from response_tool import __version__
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (

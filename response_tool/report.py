@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from response_tool.agreement import ADJUDICATOR, cohen_kappa
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ReportInputError
 from response_tool.io.tables import read_table
 
 CRITERIA = ("recist1.1", "mrecist")
@@ -40,9 +40,6 @@ COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#f2c12e", "PD": "#d73027", "
 CLINICAL_COLUMNS = ("patient_id", "os_months", "os_event", "pfs_months", "pfs_event")
 ENDPOINTS = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
-
-class ReportInputError(ResponseToolError):
-    """The report's inputs are missing, inconsistent or not what `assess` writes."""
 
 
 @dataclass

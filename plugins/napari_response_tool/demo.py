@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print("demo: no display; running the session under a virtual X server.", flush=True)
         return _reexec_under_xvfb([a for a in argv if a != "--headless"])
 
-    from response_tool.errors import ResponseToolError
+    from response_tool.domain.errors import ResponseToolError
 
     try:
         phantom = ensure_phantom(args.phantom, args.seed)

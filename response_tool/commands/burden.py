@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from response_tool import burden
-from response_tool.errors import BurdenInputError
+from response_tool.domain.errors import BurdenInputError
 
 
 def add_parser(sub: Any) -> None:

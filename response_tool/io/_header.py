@@ -43,10 +43,6 @@ _UNCOMPRESSED_LE = {str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian)}
 _CHUNK = 16384
 
 
-class NotDicomError(Exception):
-    """The file is not a DICOM Part 10 file."""
-
-
 @dataclass(frozen=True, slots=True)
 class Header:
     """The loader's view of one file: plain Python values of :data:`KEYWORDS`."""

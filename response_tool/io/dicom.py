@@ -29,7 +29,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from response_tool.errors import DicomInputError
+from response_tool.domain.errors import DicomInputError
 
 from ._header import Header, read_header
 from .phase import PhaseGuess, PhaseInput, guess_phase, refine_with_study_order

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
-from response_tool.errors import DicomInputError
+from response_tool.domain.errors import DicomInputError
 
 from .dicom import load_series, scan_dicom, single_series
 from .volume import Volume

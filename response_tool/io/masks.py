@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from response_tool.errors import DicomInputError, MaskAlignmentError
+from response_tool.domain.errors import DicomInputError, MaskAlignmentError
 
 from .image import is_itk_file, read_itk
 from .volume import Volume

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from response_tool.errors import MeasurementInputError
+from response_tool.domain.errors import MeasurementInputError
 
 ROLES = ("target", "non-target", "new")
 STATUSES = ("measured", "present", "too-small", "absent", "not-evaluated", "equivocal",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 
 
 def read_table(source: str | Path | pd.DataFrame, what: str, needed: Sequence[str],

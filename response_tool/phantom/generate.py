@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 
 from . import scenario as sc
 from .broken import write_broken_variants

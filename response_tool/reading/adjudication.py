@@ -21,7 +21,7 @@ import pandas as pd
 
 from response_tool.agreement import ADJUDICATOR
 from response_tool.assessment import Protocol, timepoint_responses
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 from response_tool.io.measurements_csv import validate
 from response_tool.reading.store import ReadKey, ReadStore
 

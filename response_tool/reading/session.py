@@ -26,7 +26,7 @@ from response_tool.assessment import (
     with_burden,
 )
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 from response_tool.io.measurements_csv import validate
 from response_tool.reading.store import ReadKey, ReadStore
 

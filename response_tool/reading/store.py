@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import StoreError
 from response_tool.io.measurements_csv import ROLES, STATUSES
 
 SCHEMA_VERSION = 1
@@ -66,9 +66,6 @@ _ENDPOINTS = ("long_endpoints", "short_endpoints", "viable_endpoints")
 _PREFIX = {("target", False): "T", ("target", True): "N", ("non-target", False): "NT",
            ("non-target", True): "NT", ("new", False): "NEW", ("new", True): "NEW"}
 
-
-class StoreError(ResponseToolError):
-    """The read store cannot do what was asked (unknown lesion, bad value, unreadable file)."""
 
 
 def default_path() -> Path:

@@ -26,6 +26,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from response_tool.domain.errors import ResponseToolError
 from response_tool.reading.adjudication import (
     ADJUDICATOR,
     Comparison,
@@ -34,7 +35,6 @@ from response_tool.reading.adjudication import (
     start_adjudication,
     take_value,
 )
-from response_tool.errors import ResponseToolError
 from response_tool.reading.store import ReadKey
 
 from .reading import PANELS, viewer_key

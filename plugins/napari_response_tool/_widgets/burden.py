@@ -28,7 +28,7 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool import burden
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 
 if TYPE_CHECKING:
     import napari

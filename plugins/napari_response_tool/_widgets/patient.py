@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from response_tool.errors import ResponseToolError
+from response_tool.domain.errors import ResponseToolError
 from response_tool.io import PHASES, DicomScan, SeriesInfo, StudyInfo, load_series, scan_dicom
 
 from .._layers import DEFAULT_WINDOW, WINDOW_PRESETS, volume_layer_data

@@ -33,10 +33,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from response_tool.errors import ResponseToolError
-from response_tool.reading.store import ReadKey, ReadStore
-
+from response_tool.domain.errors import ResponseToolError
 from response_tool.reading.session import KINDS, ORGANS, LineRecord, ReadingSession
+from response_tool.reading.store import ReadKey, ReadStore
 
 if TYPE_CHECKING:
     import napari

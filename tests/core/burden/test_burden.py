@@ -12,7 +12,7 @@ import SimpleITK as sitk
 
 from response_tool import burden
 from response_tool.cli import main
-from response_tool.errors import BurdenInputError
+from response_tool.domain.errors import BurdenInputError
 
 # (scheme, value %, expected category): every edge, just below and just above
 EDGES = [

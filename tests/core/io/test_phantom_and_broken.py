@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from response_tool.cli import main
-from response_tool.errors import DicomInputError
+from response_tool.domain.errors import DicomInputError
 from response_tool.io import load_series, scan_dicom
 
 

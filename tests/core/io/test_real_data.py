@@ -73,7 +73,7 @@ def test_dcmqi_folder_skips_non_image_objects_with_a_note(shared_data):
 
 
 def test_label_map_absent_label_lists_the_present_ones(shared_data):
-    from response_tool.errors import MaskAlignmentError
+    from response_tool.domain.errors import MaskAlignmentError
 
     folder = shared_data / "dcmqi-ct-3slice-liver"
     volume = load_series(scan_dicom(folder).series[0])
@@ -86,7 +86,7 @@ def test_label_map_absent_label_lists_the_present_ones(shared_data):
 def test_mask_that_does_not_overlap_the_image_is_an_error(shared_data, tmp_path):
     import SimpleITK as sitk
 
-    from response_tool.errors import MaskAlignmentError
+    from response_tool.domain.errors import MaskAlignmentError
 
     folder = shared_data / "dcmqi-ct-3slice-liver"
     volume = load_series(scan_dicom(folder).series[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from response_tool.domain.errors import ResponseToolError
 from response_tool.reading.adjudication import (
     ADJUDICATOR,
     DIFF_MM,
@@ -11,7 +12,6 @@ from response_tool.reading.adjudication import (
     start_adjudication,
     take_value,
 )
-from response_tool.errors import ResponseToolError
 from response_tool.reading.store import ReadKey, ReadStore
 
 BASE, FU = "2026-01-12", "2026-03-09"
