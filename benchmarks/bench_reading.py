@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "plugins"))
 
 from response_tool.reading.session import ReadingSession  # noqa: E402
-
 from response_tool.reading.store import ReadStore  # noqa: E402
 
 RESULTS = HERE / "results" / "reading.json"
