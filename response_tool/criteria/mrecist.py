@@ -18,6 +18,7 @@ from ._tables import CR, LENCIONI_2010, NE, NON_CR_NON_PD, NONE, PD, PR, SD, Rul
 
 S = Source
 CRITERION = "mrecist"
+NAME = "mRECIST"
 
 PR_DECREASE = Threshold("MRECIST-PR-30PCT", Fraction(30), "%",
                         "target PR: at least 30 % decrease in the sum of viable diameters from "

@@ -32,6 +32,7 @@ from ._tables import (
 
 S = Source
 CRITERION = "recist1.1"
+NAME = "RECIST 1.1"
 
 # -- thresholds ------------------------------------------------------------------------------------
 PR_DECREASE = Threshold("RECIST1.1-PR-30PCT", Fraction(30), "%",
