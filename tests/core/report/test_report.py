@@ -127,12 +127,12 @@ def test_a_failure_keeps_the_previous_report(cohort_dir, tmp_path, monkeypatch):
     out = tmp_path / "report"
     build_report(cohort_dir / "responses.csv", out, agreement_boot=0)
     before = sorted(p.name for p in out.rglob("*"))
-    import response_tool.report as rep
+    import response_tool.report.figures as figures
 
     def broken(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rep, "waterfall", broken)
+    monkeypatch.setattr(figures, "waterfall", broken)
     with pytest.raises(RuntimeError):
         build_report(cohort_dir / "responses.csv", out, agreement_boot=0)
     assert sorted(p.name for p in out.rglob("*")) == before
@@ -149,10 +149,10 @@ def test_unknown_reader_and_missing_followup(cohort_dir, tmp_path, capsys):
 
 
 def test_internal_errors_are_one_line(monkeypatch, cohort_dir, tmp_path, capsys):
-    import response_tool.report as rep
+    import response_tool.report.tables as tables
 
     monkeypatch.delenv("RESPONSE_TOOL_DEBUG", raising=False)
-    monkeypatch.setattr(rep, "distribution", lambda *_a: np.array([]).item())
+    monkeypatch.setattr(tables, "distribution", lambda *_a: np.array([]).item())
     assert main(["report", str(cohort_dir / "responses.csv"), "-o", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err

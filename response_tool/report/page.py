@@ -1,0 +1,93 @@
+"""The HTML page: the section writers of the tables and the response figures, and the page that
+holds every section (one self-contained file, relative links only)."""
+
+from __future__ import annotations
+
+import html
+
+from response_tool.agreement import ADJUDICATOR
+from response_tool.report import figures, tables
+from response_tool.report.context import Context
+from response_tool.report.inputs import CRITERION_NAME
+from response_tool.report.tables import fmt
+
+
+def distribution_section(ctx: Context) -> str:
+    """n (%) per category, ORR and DCR with exact CIs, per criterion."""
+    ctx.say("response distribution")
+    dist = tables.distribution(ctx.inputs.best)
+    return (f"<h2>Response distribution ({html.escape(ctx.inputs.basis)})</h2>"
+            "<p>n (%) per category; ORR and DCR with exact (Clopper–Pearson) 95 % CIs. "
+            "NON-CR/NON-PD is counted with SD.</p>" + ctx.table("response_distribution", dist))
+
+
+def cross_section(ctx: Context) -> str:
+    """RECIST 1.1 × mRECIST: concordance, κ, the cross table and its Sankey diagram."""
+    ctx.say("RECIST 1.1 × mRECIST")
+    cross, stats = tables.cross_table(ctx.inputs.best)
+    if not stats:
+        return ""
+    text = (f"<p>{stats['n']} patients assessed by both; identical category in "
+            f"{stats['concordance_pct']} %; Cohen κ {fmt(stats['cohen_kappa'])}, linearly "
+            f"weighted κ {fmt(stats['weighted_kappa_linear'])} (on CR/PR/SD/PD, "
+            f"n = {stats['n_on_scale']}).</p>")
+    return ("<h2>RECIST 1.1 × mRECIST</h2>" + text
+            + ctx.table("recist_x_mrecist", cross, index=True)
+            + ctx.figure("sankey_recist_mrecist", figures.sankey(cross),
+                         "Flows from the RECIST 1.1 to the mRECIST category"))
+
+
+def change_section(ctx: Context) -> str:
+    """Waterfall and spider plots of the change of the target sums, per criterion."""
+    ctx.say("waterfall and spider plots")
+    best, tp = ctx.inputs.best, ctx.inputs.timepoints
+    plots = []
+    for crit in ctx.inputs.criteria:
+        plots.append(ctx.figure(f"waterfall_{crit}", figures.waterfall(best, crit),
+                                f"{CRITERION_NAME[crit]}: best % change of the target sum"))
+        plots.append(ctx.figure(f"spider_{crit}", figures.spider(tp, best, crit),
+                                f"{CRITERION_NAME[crit]}: % change of the target sum over time"))
+    return ("<h2>Change of the target sums</h2><p>Dashed lines: −30 % (PR) and +20 % "
+            "(PD) thresholds. Colours: the patient's category above.</p>" + "".join(plots))
+
+
+def htb_section(ctx: Context) -> str:
+    """Response category by baseline HTB, when the responses carry it."""
+    if ctx.inputs.htb is None:
+        return ""
+    return ("<h2>Response by hepatic tumour burden (baseline)</h2>"
+            + ctx.table("response_by_htb", tables.by_htb(ctx.inputs.best, ctx.inputs.htb),
+                        index=True))
+
+
+def agreement_section(ctx: Context) -> str:
+    """Inter-reader agreement, when two readers or more (the adjudicator aside) read."""
+    readers = sorted(set(ctx.inputs.responses["reader_id"]) - {ADJUDICATOR})
+    if len(readers) < 2:
+        return ""
+    ctx.say("inter-reader agreement")
+    summary = tables.agreement_summary(ctx.inputs.responses, ctx.inputs.bor, ctx.inputs.followup,
+                                       ctx.agreement_boot, ctx.seed)
+    return ("<h2>Inter-reader agreement</h2><p>Complete cases; bootstrap 95 % CIs "
+            f"({ctx.agreement_boot} samples, seed {ctx.seed}). Pairwise and partition details: "
+            "<code>response-tool agreement RESPONSES.csv --json</code>.</p>"
+            + ctx.table("agreement", summary))
+
+
+_CSS = """body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;
+margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;
+border-bottom:1px solid #ddd}table.t{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+table.t td,table.t th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+table.t th{background:#f3f3f3}figure{margin:1em 0}img{max-width:100%}
+figcaption,.src{font-size:.8em;color:#555}.note{background:#fff8e1;padding:.5em 1em}"""
+
+
+def page(ctx: Context, sections: list[str]) -> str:
+    """The whole page: title, reader and basis, the notes, then the sections."""
+    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in ctx.notes)
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Response report</title>"
+            f"<style>{_CSS}</style><h1>Tumour response report</h1>"
+            f"<p>Reader {html.escape(ctx.inputs.reader)}; categories: "
+            f"{html.escape(ctx.inputs.basis)}. "
+            "Written by response-tool (RECIST 1.1 and mRECIST rules with their sources: "
+            "docs/criteria.md).</p>" + notes + "".join(sections) + "</html>\n")

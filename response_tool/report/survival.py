@@ -1,0 +1,153 @@
+"""Survival: Kaplan–Meier curves by group with the number at risk, the log-rank test and the
+median (95 % CI) per group (lifelines), and the report's survival sections — by response under
+each criterion and by baseline hepatic tumour burden.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from response_tool.report.context import Context
+from response_tool.report.figures import COLOURS, darker, new_figure
+from response_tool.report.inputs import CATEGORIES, CRITERION_NAME, ENDPOINTS, htb_order
+
+
+def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
+              title: str) -> tuple[Any, pd.DataFrame]:
+    """Kaplan–Meier curves of ``endpoint`` by ``group`` (lifelines), with the log-rank p and the
+    median (95 % CI) per group; returns the figure and the table."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import multivariate_logrank_test
+    from lifelines.utils import median_survival_times
+
+    t_col, e_col = f"{endpoint}_months", f"{endpoint}_event"
+    d = data.dropna(subset=[t_col, e_col, group])
+    d = d[d[group].isin(order)]
+    groups = [g for g in order if (d[group] == g).any()]
+    fig = new_figure(6.8, 4.9)
+    grid = fig.add_gridspec(2, 1, height_ratios=[4, 1.0 + 0.12 * len(groups)])
+    ax = fig.add_subplot(grid[0])
+    risk = fig.add_subplot(grid[1], sharex=ax)
+    horizon = float(d[t_col].max()) if len(d) else 12.0
+    ticks = np.arange(0, horizon + 1e-9, 12.0 if horizon > 36 else 6.0)
+    rows = []
+    palette = {**COLOURS, "responder": "#1a9850", "non-responder": "#d73027"}
+    extra = ["#4575b4", "#fdae61", "#d73027", "#762a83", "#1b9e77"]
+    for k, g in enumerate(groups):
+        sub = d[d[group] == g]
+        kmf = KaplanMeierFitter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kmf.fit(sub[t_col], sub[e_col], label=str(g))
+        colour = palette.get(str(g), extra[k % len(extra)])
+        sf = kmf.survival_function_.iloc[:, 0]
+        ax.step(sf.index, sf.to_numpy(), where="post", color=colour, lw=1.6,
+                label=f"{g} (n = {len(sub)})")
+        if len(groups) <= 2:  # bands of more curves hide each other
+            ci = kmf.confidence_interval_
+            ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=colour,
+                            alpha=0.12, lw=0)
+        censored = sub[sub[e_col] == 0][t_col]
+        ax.plot(censored, kmf.survival_function_at_times(censored).to_numpy(), "|",
+                color=colour, ms=5, mew=0.8)
+        y = len(groups) - 1 - k
+        for t in ticks:
+            risk.text(t, y, str(int((sub[t_col] >= t).sum())), ha="center", va="center",
+                      fontsize=7.5, color=darker(colour))
+        med = kmf.median_survival_time_
+        med_ci = median_survival_times(kmf.confidence_interval_)
+        rows.append({"group": g, "n": len(sub), "events": int(sub[e_col].sum()),
+                     "median_months": _round(med), "median_ci95_low": _round(med_ci.iloc[0, 0]),
+                     "median_ci95_high": _round(med_ci.iloc[0, 1])})
+    p = math.nan
+    if len(groups) >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = float(multivariate_logrank_test(d[t_col], d[group], d[e_col]).p_value)
+    table = pd.DataFrame(rows)
+    table["logrank_p"] = _p(p)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(-0.02 * horizon, horizon * 1.02)
+    ax.set_xticks(ticks)
+    ax.tick_params(labelbottom=False)
+    ax.set_ylabel(f"{ENDPOINTS[endpoint].lower()}\nprobability")
+    ax.set_title(title + (f"\nlog-rank p {_p(p, eq=True)}" if len(groups) >= 2 else ""),
+                 fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    risk.set_ylim(-0.6, len(groups) - 0.4)
+    risk.set_yticks(range(len(groups)), [str(g) for g in groups][::-1], fontsize=7.5)
+    risk.set_xlabel("months from baseline")
+    risk.set_title("number at risk", fontsize=8, loc="left")
+    for side in ("top", "right", "left"):
+        risk.spines[side].set_visible(False)
+    risk.tick_params(axis="y", length=0)
+    return fig, table
+
+
+def _round(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if not math.isfinite(v) else round(v, 1)
+
+
+def _p(p: float, eq: bool = False) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if eq else f"{p:.3f}"
+
+
+def section(ctx: Context) -> str:
+    """The survival sections, when a clinical table is given: Kaplan–Meier curves and tables per
+    endpoint, by response under each criterion and by baseline HTB."""
+    best, clin, htb = ctx.inputs.best, ctx.inputs.clinical, ctx.inputs.htb
+    if clin is None:
+        return ""
+    ctx.say("survival")
+    parts = ["<h2>Survival by response</h2><p>Kaplan–Meier estimates (lifelines), log-rank test; "
+             "median in months with 95 % CI; ticks mark censored patients. Responders (CR+PR) "
+             "classified by their best response are favoured by guarantee-time bias (they must "
+             "live long enough to respond): read these curves as descriptive, or classify at a "
+             "fixed follow-up (--followup K without --bor) for a landmark-style comparison.</p>"]
+    known = set(clin["patient_id"])
+    missing = sorted(set(best["patient_id"]) - known)
+    if missing:
+        ctx.notes.append(f"{len(missing)} patient(s) have responses but no clinical row and are "
+                         f"left out of the survival analyses: {', '.join(missing[:10])}"
+                         + (" …" if len(missing) > 10 else ""))
+    endpoints = [e for e in ENDPOINTS if f"{e}_months" in clin.columns]
+    for crit in ctx.inputs.criteria:
+        data = best[best["criterion"] == crit].merge(clin, on="patient_id")
+        data["responder"] = np.where(data["category"].isin(["CR", "PR"]), "responder",
+                                     "non-responder")
+        for e in endpoints:
+            name = CRITERION_NAME[crit]
+            fig, tab = km_groups(data, e, "responder", ["responder", "non-responder"],
+                                 f"{ENDPOINTS[e]} by {name} best response: CR+PR vs the rest")
+            parts.append(ctx.figure(f"km_{e}_{crit}_responders", fig,
+                                    f"{ENDPOINTS[e]} by {name} response (CR+PR vs SD+PD+NE)"))
+            parts.append(ctx.table(f"km_{e}_{crit}_responders", tab))
+            fig, tab = km_groups(data, e, "category", list(CATEGORIES),
+                                 f"{ENDPOINTS[e]} by {name} response category")
+            parts.append(ctx.figure(f"km_{e}_{crit}_categories", fig,
+                                    f"{ENDPOINTS[e]} by {name} category"))
+            parts.append(ctx.table(f"km_{e}_{crit}_categories", tab))
+    if htb is not None:
+        data = clin.join(htb, on="patient_id").dropna(subset=["htb_category"])
+        order = htb_order(list(data["htb_category"].unique()))
+        parts.append("<h2>Survival by hepatic tumour burden</h2>")
+        for e in endpoints:
+            fig, tab = km_groups(data, e, "htb_category", order,
+                                 f"{ENDPOINTS[e]} by baseline HTB")
+            parts.append(ctx.figure(f"km_{e}_htb", fig,
+                                    f"{ENDPOINTS[e]} by baseline HTB category"))
+            parts.append(ctx.table(f"km_{e}_htb", tab))
+    return "".join(parts)
