@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from .reading import ReadingPanel
 
-LIVER, TUMOUR = 1, 2
+LIVER, TUMOUR = burden.LIVER_LABEL, burden.TUMOUR_LABEL
 
 
 class BurdenPanel(QWidget):
@@ -183,8 +183,7 @@ class BurdenPanel(QWidget):
         grown = burden.grow_region_2d(np.asarray(image.data[z]), seed_yx)
         layer = self.outlines()
         data = np.asarray(layer.data)
-        plane = data[z]
-        plane[grown & (plane != TUMOUR)] = LIVER
+        burden.paint_liver(data[z], grown, LIVER, TUMOUR)
         layer.data = data  # one undoable change; triggers the update
         return int(grown.sum())
 
@@ -213,23 +212,18 @@ class BurdenPanel(QWidget):
         image = self._image()
         layer = self.outlines()
         data = np.asarray(layer.data)
-        touched = set()
-        lesions = {les["lesion_id"]: les for les in session.lesions()}
+        lesions = {les.lesion_id: les for les in session.lesions()}
+        measured = []  # liver lesions measured now: (long-axis ends, world z y x mm; short mm)
         for m in session.store.measurements(session.key):
-            les = lesions[m["lesion_id"]]
-            if m["date"] != session.current or not m["long_endpoints"] or les["is_nodal"] \
-                    or "liver" not in les["organ"].lower():
+            les = lesions[m.lesion_id]
+            if m.date != session.current or not m.long_endpoints or les.is_nodal \
+                    or "liver" not in les.organ.lower():
                 continue
-            ends = np.asarray(m["long_endpoints"], dtype=float)  # world z, y, x (mm)
-            for z in self.slices:
-                z_mm = float(image.data_to_world((z, 0, 0))[0])
-                disc = burden.ellipse_on_slice(
-                    data.shape[1:], ends[:, 1:], m["short_axis_mm"], z_mm - float(ends[0, 0]),
-                    (float(image.scale[1]), float(image.scale[2])),
-                    (float(image.translate[1]), float(image.translate[2])))
-                if disc.any():
-                    data[z][disc] = TUMOUR
-                    touched.add(z)
+            measured.append((np.asarray(m.long_endpoints, dtype=float), m.short_axis_mm))
+        touched = burden.tumours_from_diameters(
+            data, self.slices, [float(image.data_to_world((z, 0, 0))[0]) for z in self.slices],
+            measured, (float(image.scale[1]), float(image.scale[2])),
+            (float(image.translate[1]), float(image.translate[2])), TUMOUR)
         layer.data = data
         return len(touched)
 
