@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from response_tool.criteria import CRITERIA as RULES
 from response_tool.report.inputs import CATEGORIES, CRITERION_NAME
 
 #: the colour of each response category in every figure
@@ -33,6 +34,25 @@ def save(fig: Any, folder: Path, name: str) -> Path:
     fig.savefig(folder / f"{name}.svg")
     return png
 
+def thresholds(crit: str) -> tuple[float, float]:
+    """The dashed lines of ``crit``'s figures, in % change: its PR decrease (negative) and its PD
+    increase, from its criterion module (:data:`response_tool.criteria.CRITERIA`)."""
+    rules = RULES[crit]
+    return -rules.PR_DECREASE.as_float, rules.PD_INCREASE.as_float
+
+
+def percent(change: float) -> str:
+    """A signed threshold as the figures and the page write it: "+20 %", "−30 %"."""
+    return f"{'+' if change >= 0 else '−'}{abs(change):g} %"
+
+
+def _threshold_lines(ax: Any, crit: str) -> tuple[float, float]:
+    pr, pd_ = thresholds(crit)
+    ax.axhline(pd_, color="#555", lw=0.8, ls="--")
+    ax.axhline(pr, color="#555", lw=0.8, ls="--")
+    return pr, pd_
+
+
 def waterfall(best: pd.DataFrame, crit: str) -> Any:
     """Best % change of the target sum from baseline per patient, sorted, coloured by category."""
     sub = best[(best["criterion"] == crit) & best["best_pct"].notna()].sort_values(
@@ -42,10 +62,9 @@ def waterfall(best: pd.DataFrame, crit: str) -> Any:
     x = np.arange(len(sub))
     ax.bar(x, sub["best_pct"].clip(upper=100), width=1.0,
            color=[COLOURS[c] for c in sub["category"]], edgecolor="none")
-    ax.axhline(20, color="#555", lw=0.8, ls="--")
-    ax.axhline(-30, color="#555", lw=0.8, ls="--")
-    ax.text(len(sub) - 0.5, 21, "+20 %", ha="right", va="bottom", fontsize=8)
-    ax.text(len(sub) - 0.5, -31, "−30 %", ha="right", va="top", fontsize=8)
+    pr, pd_ = _threshold_lines(ax, crit)
+    ax.text(len(sub) - 0.5, pd_ + 1, percent(pd_), ha="right", va="bottom", fontsize=8)
+    ax.text(len(sub) - 0.5, pr - 1, percent(pr), ha="right", va="top", fontsize=8)
     ax.set_xlim(-1, max(len(sub), 1))
     ax.set_ylim(-105, 105)
     ax.set_xticks([])
@@ -68,8 +87,7 @@ def spider(tp: pd.DataFrame, best: pd.DataFrame, crit: str) -> Any:
         ax.plot(g["weeks"], g["pct"], color=COLOURS.get(cat.get(pid, "NE"), "#999"),
                 lw=1.8 if few else 0.7, alpha=0.9 if few else 0.6, marker="o" if few else None,
                 ms=4)
-    ax.axhline(20, color="#555", lw=0.8, ls="--")
-    ax.axhline(-30, color="#555", lw=0.8, ls="--")
+    _threshold_lines(ax, crit)
     ax.set_ylim(-105, max(105.0, min(float(sub["pct"].max(skipna=True) or 0) + 5, 300)))
     ax.set_xlabel("weeks since baseline")
     ax.set_ylabel("change of the sum from baseline (%)")

@@ -8,7 +8,7 @@ import html
 from response_tool.agreement import ADJUDICATOR
 from response_tool.report import figures, tables
 from response_tool.report.context import Context
-from response_tool.report.inputs import CRITERION_NAME
+from response_tool.report.inputs import CRITERIA, CRITERION_NAME
 from response_tool.report.tables import fmt
 
 
@@ -47,8 +47,21 @@ def change_section(ctx: Context) -> str:
                                 f"{CRITERION_NAME[crit]}: best % change of the target sum"))
         plots.append(ctx.figure(f"spider_{crit}", figures.spider(tp, best, crit),
                                 f"{CRITERION_NAME[crit]}: % change of the target sum over time"))
-    return ("<h2>Change of the target sums</h2><p>Dashed lines: −30 % (PR) and +20 % "
-            "(PD) thresholds. Colours: the patient's category above.</p>" + "".join(plots))
+    return ("<h2>Change of the target sums</h2><p>Dashed lines: " + _thresholds(ctx)
+            + ". Colours: the patient's category above.</p>" + "".join(plots))
+
+
+def _thresholds(ctx: Context) -> str:
+    """The dashed lines of the plots, in words: "−30 % (PR) and +20 % (PD) thresholds" when the
+    criteria drawn share them, else each criterion's."""
+    drawn = ctx.inputs.criteria or list(CRITERIA)
+    lines = {crit: figures.thresholds(crit) for crit in drawn}
+    if len(set(lines.values())) == 1:
+        pr, pd_ = lines[drawn[0]]
+        return f"{figures.percent(pr)} (PR) and {figures.percent(pd_)} (PD) thresholds"
+    return "the PR and PD thresholds of each criterion (" + "; ".join(
+        f"{CRITERION_NAME[crit]}: {figures.percent(pr)} and {figures.percent(pd_)}"
+        for crit, (pr, pd_) in lines.items()) + ")"
 
 
 def htb_section(ctx: Context) -> str:
