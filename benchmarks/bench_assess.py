@@ -61,8 +61,8 @@ def stages(path: Path) -> dict[str, float]:
     """The steps of ``assess(path).to_csv(...)``, timed one by one."""
     from response_tool.assessment import (
         TIMEPOINT_COLUMNS,
+        AssessmentOptions,
         AssessmentResult,
-        Protocol,
         best_responses,
         timepoint_responses,
         with_burden,
@@ -70,7 +70,7 @@ def stages(path: Path) -> dict[str, float]:
     from response_tool.criteria.baseline import baseline_warnings
     from response_tool.io.measurements_csv import read_measurements
 
-    protocol = Protocol()
+    protocol = AssessmentOptions()
     t = {"start": time.perf_counter()}
     frame = read_measurements(path)
     t["read+validate"] = time.perf_counter()

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from response_tool.domain.errors import AgreementInputError
+from response_tool.domain.vocabulary import ADJUDICATOR, Criterion
 from response_tool.io.tables import read_table
 
 #: The ordinal response scale, best first.
@@ -45,11 +46,9 @@ PARTITIONS: dict[str, tuple[str, tuple[int, int, int, int]]] = {
     "crpr_vs_sdpd": ("CR+PR (objective response) vs SD+PD", (0, 0, 1, 1)),
     "pd_vs_nonpd": ("PD vs non-PD (disease control)", (1, 1, 1, 0)),
 }
-#: The reader id of an adjudicated read: not an independent reader, left out unless named.
-ADJUDICATOR = "ADJ"
-CRITERIA = ("recist1.1", "mrecist")
-
-
+#: Criteria whose responses can be compared (the adjudicated read, ADJUDICATOR, is not an
+#: independent reader: it is left out unless named).
+CRITERIA = tuple(c.value for c in Criterion)
 
 # -- coefficients (each a thin call into a library) ------------------------------------------
 def fleiss_kappa(codes: np.ndarray, n_categories: int) -> float:

@@ -1,7 +1,7 @@
 """``assess(...)``: RECIST 1.1 and mRECIST per time point and best overall response.
 
 The Python API mirrors ``response-tool assess``: measurements (a CSV path, a DataFrame in the CSV
-schema, a :class:`~response_tool.model.Read` or several) in; an :class:`AssessmentResult` with a
+schema, a :class:`~response_tool.domain.model.Read` or several) in; an :class:`AssessmentResult` with a
 time-point table, a best-response table, a summary and ``to_csv`` out.
 """
 
@@ -20,9 +20,9 @@ from response_tool.criteria import best_response as bor
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
 from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_prepared, prepare
 from response_tool.domain.errors import AssessmentOptionError, BurdenInputError
+from response_tool.domain.model import Read, frame_of
 from response_tool.io.csv_out import write_tables
 from response_tool.io.measurements_csv import read_measurements, validate
-from response_tool.model import Read
 
 #: Columns of RESPONSES.csv, in order.
 TIMEPOINT_COLUMNS = (
@@ -43,8 +43,8 @@ BOR_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class Protocol:
-    """Protocol choices the papers leave open, as explicit options.
+class AssessmentOptions:
+    """AssessmentOptions choices the papers leave open, as explicit options.
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ class AssessmentResult:
 
     timepoints: pd.DataFrame
     best_response: pd.DataFrame
-    protocol: Protocol
+    protocol: AssessmentOptions
     warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
 
     def summary(self) -> str:
@@ -140,8 +140,7 @@ def _to_frame(measurements: object) -> pd.DataFrame:
     if isinstance(measurements, Iterable):
         reads = list(measurements)
         if reads and all(isinstance(r, Read) for r in reads):
-            frame = pd.concat([r.to_frame() for r in reads], ignore_index=True)
-            return validate(frame, "read")
+            return validate(frame_of(reads), "read")
     raise TypeError("assess() takes a CSV path, a DataFrame in the measurements schema, a Read or "
                     "a list of Reads")
 
@@ -149,7 +148,7 @@ def _to_frame(measurements: object) -> pd.DataFrame:
 _EPOCH = dt.date(2000, 1, 1)
 
 
-def _decide(days: list[int], responses: list[str], protocol: Protocol) -> tuple:
+def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions) -> tuple:
     """Both BORs of one read's follow-ups (``days`` since baseline, ascending), each dated by the
     *position* of the follow-up it names (−1 = none)."""
     dates = [_EPOCH + dt.timedelta(days=d) for d in days]
@@ -165,7 +164,7 @@ def _decide(days: list[int], responses: list[str], protocol: Protocol) -> tuple:
             c.response, position(c.date), c.rule_id, c.rule_source)
 
 
-def best_responses(timepoints: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.DataFrame:
     """One row per patient × reader × criterion with the BOR without and with confirmation.
 
     The BOR functions of :mod:`response_tool.criteria.best_response` (tested line by line) see
@@ -240,7 +239,7 @@ def best_responses(timepoints: pd.DataFrame, protocol: Protocol) -> pd.DataFrame
     }, columns=list(BOR_COLUMNS))
 
 
-def timepoint_responses(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions) -> pd.DataFrame:
     """Every criterion's time-point responses for a validated table, one block per read:
     RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`)."""
     engine_options = EngineOptions(too_small_mm=protocol.too_small_mm,
@@ -284,16 +283,16 @@ def with_burden(tps: pd.DataFrame, burden_table: object, scheme: str = "liu2022"
                       htb_method=pd.Categorical(chosen["htb_method"].fillna("").to_numpy()))
 
 
-def assess(measurements: object, protocol: Protocol | None = None, *, burden: object = None,
+def assess(measurements: object, protocol: AssessmentOptions | None = None, *, burden: object = None,
            htb_scheme: str = "liu2022", **options: object) -> AssessmentResult:
     """Assess every patient × reader in ``measurements`` under each criterion of ``protocol``.
 
-    ``options`` are :class:`Protocol` fields, as a shortcut (``assess(path, confirm_weeks=8)``).
+    ``options`` are :class:`AssessmentOptions` fields, as a shortcut (``assess(path, confirm_weeks=8)``).
     ``burden``: a burden table (CSV path or DataFrame, see
     :func:`response_tool.burden.read_burden_table`); its HTB %, category under ``htb_scheme`` and
     method join the time points.
     """
-    protocol = protocol or Protocol(**options)  # type: ignore[arg-type]
+    protocol = protocol or AssessmentOptions(**options)  # type: ignore[arg-type]
     frame = _to_frame(measurements)
     tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
@@ -301,5 +300,5 @@ def assess(measurements: object, protocol: Protocol | None = None, *, burden: ob
                             baseline_warnings(frame, protocol.criteria))
 
 
-__all__ = ["AssessmentResult", "Protocol", "assess", "best_responses", "timepoint_responses",
+__all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",
            "with_burden"]

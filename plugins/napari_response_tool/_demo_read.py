@@ -47,8 +47,7 @@ def draw(panel: ReadingPanel, lesion_id: str, kind: str, ends_xyz_mm: list[list[
     shapes = panel._shapes(panel.session.current)
     shapes.add_lines([world])  # the same event a line drawn by hand emits
     m = panel.session.measurement(lesion_id)
-    field = {"long": "long_axis_mm", "short": "short_axis_mm", "viable": "viable_long_axis_mm"}[kind]
-    return None if m is None else m[field]
+    return None if m is None else m.diameter(kind)
 
 
 def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) -> None:
@@ -59,7 +58,7 @@ def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) ->
     for lesion in ground_truth["lesions"]:
         tp = lesion["timepoints"][k]
         lid = lesion["lesion_id"]
-        known = {les["lesion_id"] for les in panel.session.lesions()}
+        known = {les.lesion_id for les in panel.session.lesions()}
         if not tp.get("present"):
             continue
         if lid not in known:

@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from response_tool.assessment import Protocol, assess
+from response_tool.assessment import AssessmentOptions, assess
 from response_tool.criteria.engine import CRITERIA
 
 
 def add_parser(sub: Any) -> None:
-    d = Protocol()
+    d = AssessmentOptions()
     p = sub.add_parser(
         "assess", help="RECIST 1.1 / mRECIST responses from a measurements CSV",
         description="Assess every patient and reader of a measurements CSV (docs/measurements-csv.md)"
@@ -46,7 +46,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    protocol = Protocol(
+    protocol = AssessmentOptions(
         criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
         confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
         ne_tolerated=args.ne_tolerated, too_small_mm=args.too_small_mm,

@@ -89,6 +89,15 @@ NEW_RULES = {
     "no": Rule("MRECIST-NEW-NO", "no new lesion", S(LENCIONI_2010, "section on new lesions")),
 }
 
+#: reading rules the reading session applies under mRECIST
+READING_RULES = {
+    "viable-arterial": Rule(
+        "MRECIST-VIABLE-ARTERIAL", "the viable (enhancing) diameter is measured on the arterial "
+        "phase, where enhancing tumour is distinct from necrosis",
+        S(LENCIONI_2010, "section on target lesions: measurement of viable tumour in the arterial "
+                         "phase")),
+}
+
 T3 = S(LENCIONI_2010, "Table 3 (overall response; same lines as RECIST 1.1 Table 1)")
 OVERALL = recist11.overall_table("MRECIST-OVERALL", "MRECIST", T3, T3)
 

@@ -115,6 +115,29 @@ NEW_RULES = {
     NEW_NO: Rule("RECIST1.1-NEW-NO", "no new lesion", S(EISENHAUER_2009, "section 4.3.2")),
 }
 
+# -- reading rules (what a reader may record, applied by the reading session) ---------------------
+READING_RULES = {
+    "roles-at-baseline": Rule(
+        "RECIST1.1-ROLES-AT-BASELINE", "target and non-target lesions are identified at baseline; "
+        "a lesion first seen after baseline is a new lesion",
+        S(EISENHAUER_2009, "section 3.3 (baseline documentation of target and non-target lesions) "
+                           "and section 4.3.2 (new lesions)")),
+    "absent-0mm": Rule(
+        "RECIST1.1-ABSENT-0MM", "a target lesion that has disappeared is recorded as 0 mm",
+        S(EISENHAUER_2009, "Appendix II, Target lesions that become 'too small to measure'")),
+    "baseline-measured": Rule(
+        "RECIST1.1-BASELINE-MEASURED", "every target lesion is measured at baseline (its longest "
+        "diameter; the short axis of a node) before the time points can be assessed",
+        S(EISENHAUER_2009, "section 3.3 and section 4.2 (baseline sum of diameters)")),
+    "short-axis-perpendicular": Rule(
+        "RECIST1.1-SHORT-AXIS-PERPENDICULAR", "a node's short axis is measured perpendicular to "
+        "its long axis, in the same plane", S(EISENHAUER_2009, "section 3.1.1, Malignant lymph "
+                                                               "nodes")),
+    "node-short-axis": Rule(
+        "RECIST1.1-NODE-SHORT-AXIS", "a nodal target is measured (and summed) by its short axis",
+        S(EISENHAUER_2009, "section 3.1.1 and 4.2")),
+}
+
 # -- overall response: Table 1 (target +/- non-target) and Table 2 (non-target only) ----------------
 TARGETS = (CR, PR, SD, PD, NE, NONE)
 NON_TARGETS = (CR, NON_CR_NON_PD, NE, PD, NONE)

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from response_tool.agreement import ADJUDICATOR
-from response_tool.assessment import Protocol, timepoint_responses
+from response_tool.assessment import AssessmentOptions, timepoint_responses
 from response_tool.domain.errors import ResponseToolError
-from response_tool.io.measurements_csv import validate
+from response_tool.domain.measurements import validate
+from response_tool.domain.model import Measurement
+from response_tool.domain.vocabulary import ADJUDICATOR, Status
 from response_tool.reading.store import ReadKey, ReadStore
 
 DIFF_MM = 2.0
@@ -45,14 +46,14 @@ class Comparison:
         return self.lesions[self.lesions["differs"]]
 
 
-def _value(m: dict[str, Any] | None, is_nodal: bool) -> tuple[str, float | None, float | None]:
+def _value(m: Measurement | None, is_nodal: bool) -> tuple[str, float | None, float | None]:
     """Text, main diameter and viable diameter of one measurement."""
     if m is None:
         return ("—", None, None)
-    if m["status"] != "measured":
-        return (m["status"], None, None)
-    main = m["short_axis_mm"] if is_nodal else m["long_axis_mm"]
-    viable = None if is_nodal else m["viable_long_axis_mm"]
+    if m.status != Status.MEASURED:
+        return (str(m.status), None, None)
+    main = m.main_diameter_mm(is_nodal)
+    viable = None if is_nodal else m.viable_long_axis_mm
     text = "" if main is None else f"{main:.1f}"
     if viable is not None:
         text += f" / v {viable:.1f}"
@@ -71,9 +72,9 @@ def _apart(values: list[float | None]) -> bool:
 
 
 def compare(store: ReadStore, patient_id: str, readers: list[str] | None = None,
-            protocol: Protocol | None = None) -> Comparison:
+            protocol: AssessmentOptions | None = None) -> Comparison:
     """Every reader's lesions and responses of ``patient_id`` (default: all readers but ADJ)."""
-    protocol = protocol or Protocol()
+    protocol = protocol or AssessmentOptions()
     available = store.readers(patient_id)
     chosen = readers or [r for r in available if r != ADJUDICATOR]
     missing = [r for r in chosen if r not in available]
@@ -85,10 +86,10 @@ def compare(store: ReadStore, patient_id: str, readers: list[str] | None = None,
                                 f"({', '.join(chosen) or 'none'}) to compare; adjudication needs "
                                 "at least two readers")
     keys = [ReadKey(patient_id, r) for r in chosen]
-    lesions = {k.reader_id: {les["lesion_id"]: les for les in store.lesions(k)} for k in keys}
-    meas = {k.reader_id: {(m["lesion_id"], m["date"]): m for m in store.measurements(k)}
-            for k in keys}
-    dates = sorted({d for k in keys for d in (t["date"] for t in store.timepoints(k))})
+    reads = {k.reader_id: store.load(k) for k in keys}
+    lesions = {r: {les.lesion_id: les for les in read.lesions} for r, read in reads.items()}
+    meas = {r: {(m.lesion_id, m.date): m for m in read.measurements} for r, read in reads.items()}
+    dates = sorted({t.date for read in reads.values() for t in read.timepoints})
     ids: list[str] = []
     for r in chosen:
         ids += [i for i in lesions[r] if i not in ids]
@@ -96,7 +97,7 @@ def compare(store: ReadStore, patient_id: str, readers: list[str] | None = None,
     for date in dates:
         for lid in ids:
             row: dict[str, Any] = {"date": date, "lesion_id": lid}
-            role = next((lesions[r][lid]["role"] for r in chosen if lid in lesions[r]), "")
+            role = next((str(lesions[r][lid].role) for r in chosen if lid in lesions[r]), "")
             row["role"] = role
             texts, mains, viables = [], [], []
             for r in chosen:
@@ -104,7 +105,7 @@ def compare(store: ReadStore, patient_id: str, readers: list[str] | None = None,
                 if les is None:
                     text, main, viable = ("not in this read", None, None)
                 else:
-                    text, main, viable = _value(meas[r].get((lid, date)), les["is_nodal"])
+                    text, main, viable = _value(meas[r].get((lid, date)), les.is_nodal)
                 row[r] = text
                 row[f"{r}_mm"] = main
                 texts.append("" if main is not None else text)
@@ -121,7 +122,7 @@ def compare(store: ReadStore, patient_id: str, readers: list[str] | None = None,
 
 
 def _responses(store: ReadStore, keys: list[ReadKey],
-               protocol: Protocol) -> tuple[pd.DataFrame, dict[str, str]]:
+               protocol: AssessmentOptions) -> tuple[pd.DataFrame, dict[str, str]]:
     parts, problems = [], {}
     for key in keys:
         frame = store.measurements_frame([key])

@@ -1,43 +1,55 @@
 """The reading session behind the Reading panel: lesions, diameters and live responses.
 
-No Qt here: the panel is a thin view over :class:`ReadingSession`, and tests drive the session
-directly or through the panel. Every edit goes to the :class:`~response_tool.reading.store.ReadStore` at
-once (one transaction), then the responses are recomputed with the engine — the same
-:func:`~response_tool.assessment.assess` that ``response-tool assess`` runs on the exported CSV.
+No Qt here: the plugin's panels are views over :class:`ReadingSession`, and tests drive it
+without napari. The session holds the read in memory as a domain
+:class:`~response_tool.domain.model.Read`; every edit writes just the lesion or measurement that
+changed to the :class:`~response_tool.reading.store.ReadStore` (one transaction), updates the
+read in memory, and recomputes the responses with the engine from it — the same
+:func:`~response_tool.assessment.timepoint_responses` that ``response-tool assess`` runs on the
+exported CSV, with the read's own :class:`~response_tool.assessment.AssessmentOptions`.
+
+The reading rules the session applies are the criteria's, each named by its rule id:
+targets and non-targets are chosen at baseline and new lesions appear after it
+(``RECIST1.1-ROLES-AT-BASELINE``), a target that disappeared measures 0 mm
+(``RECIST1.1-ABSENT-0MM``), a baseline target needs its diameter before anything is assessed
+(``RECIST1.1-BASELINE-MEASURED``), mRECIST's viable diameter is read on the arterial phase
+(``MRECIST-VIABLE-ARTERIAL``) — see :mod:`response_tool.reading.rules`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from response_tool import geometry
 from response_tool.assessment import (
     TIMEPOINT_COLUMNS,
+    AssessmentOptions,
     AssessmentResult,
-    Protocol,
+    assess,
     best_responses,
     timepoint_responses,
     with_burden,
 )
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
+from response_tool.domain import geometry
 from response_tool.domain.errors import ResponseToolError
-from response_tool.io.measurements_csv import validate
-from response_tool.reading.store import ReadKey, ReadStore
+from response_tool.domain.model import Lesion, Measurement, Read, TimePoint, iso_date
+from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 
-KINDS = ("long", "short", "viable")
+from . import rules
+from .store import ReadKey, ReadStore, next_lesion_id
+
+#: diameter kinds in the order the panel offers them
+KINDS = tuple(k.value for k in DiameterKind)
+#: organs the panel offers (any text is allowed)
+ORGANS = tuple(o.value for o in Organ)
 #: the baseline columns the baseline checks read (their cache key)
 _BASELINE_KEYS = ("lesion_id", "role", "organ", "is_nodal", "long_axis_mm", "short_axis_mm",
                   "viable_long_axis_mm", "override_reason")
-_FIELD = {"long": "long_axis_mm", "short": "short_axis_mm", "viable": "viable_long_axis_mm"}
-_ENDPOINTS = {"long": "long_endpoints", "short": "short_endpoints", "viable": "viable_endpoints"}
-ORGANS = ("liver", "lymph node", "porta hepatis", "lung", "peritoneum", "bone", "adrenal",
-          "pancreas", "spleen", "pleural effusion", "ascites", "other")
 
 
 @dataclass
@@ -73,7 +85,8 @@ class ReadingSession:
     warnings: list[str] = field(default_factory=list)
     last_update_ms: float = 0.0
     problem: str = ""
-    protocol: Protocol = field(default_factory=Protocol)
+    options: AssessmentOptions = field(default_factory=AssessmentOptions)
+    read: Read = field(init=False, repr=False)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _timepoints: pd.DataFrame | None = field(default=None, repr=False)
     _result: AssessmentResult | None = field(default=None, repr=False)
@@ -82,12 +95,44 @@ class ReadingSession:
     def __post_init__(self) -> None:
         if not self.dates:
             raise ResponseToolError("a read needs at least one time point (the baseline)")
-        self.dates = sorted(self.dates)
+        self.dates = sorted(iso_date(d) for d in self.dates)
+        known = {t.date for t in self.store.timepoints(self.key)}
         for date in self.dates:
-            if date not in {t["date"] for t in self.store.timepoints(self.key)}:
+            if date not in known:
                 self.store.add_timepoint(self.key, date)
         self.current = self.current or self.dates[0]
+        self.reload()
+
+    # -- the read ---------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the read from the store again (after a change made elsewhere, e.g. a value taken
+        into the adjudicated read) and recompute."""
+        self.read = self.store.load(self.key)
         self.refresh()
+
+    def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "") -> None:
+        """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) and update the
+        read in memory."""
+        if m is None:
+            self.store.clear_measurement(self.key, lesion_id, date)
+        else:
+            self.store.save_measurement(self.key, m)
+            lesion_id, date = m.lesion_id, m.date
+        kept = tuple(x for x in self.read.measurements
+                     if (x.lesion_id, x.date) != (lesion_id, date))
+        timepoints = self.read.timepoints
+        if date not in {t.date for t in timepoints}:
+            timepoints = (*timepoints, TimePoint(date))
+        self.read = replace(self.read, timepoints=timepoints,
+                            measurements=kept + (() if m is None else (m,)))
+
+    def _change(self, lesion_id: str, date: str, **changes: Any) -> Measurement:
+        """Apply ``changes`` to the measurement of ``lesion_id`` at ``date`` (created if none)."""
+        self.lesion(lesion_id)  # a clear error for an unknown lesion
+        old = self.read.measurement(lesion_id, date)
+        m = Measurement(lesion_id, date, **changes) if old is None else old.with_changes(**changes)
+        self._put(m)
+        return m
 
     # -- time points ------------------------------------------------------------------------
     @property
@@ -100,67 +145,60 @@ class ReadingSession:
         self.current = date
         self.refresh()
 
-    def step(self, delta: int) -> str:
-        i = min(max(self.dates.index(self.current) + delta, 0), len(self.dates) - 1)
-        self.go_to(self.dates[i])
-        return self.current
-
     # -- lesions ----------------------------------------------------------------------------
-    def lesions(self) -> list[dict[str, Any]]:
-        return self.store.lesions(self.key)
+    def lesions(self) -> list[Lesion]:
+        return list(self.read.lesions)
 
-    def lesion(self, lesion_id: str) -> dict[str, Any]:
-        for les in self.lesions():
-            if les["lesion_id"] == lesion_id:
-                return les
-        raise ResponseToolError(f"no lesion {lesion_id} in this read")
+    def lesion(self, lesion_id: str) -> Lesion:
+        return self.read.lesion(lesion_id)
 
     def new_lesion(self, role: str, organ: str, is_nodal: bool = False) -> str:
-        """Targets and non-targets are defined at baseline; new lesions only at follow-ups."""
-        if role in ("target", "non-target") and self.current != self.baseline:
-            raise ResponseToolError(f"{role} lesions are chosen at the baseline; at a follow-up "
-                                    "add a new lesion")
-        if role == "new" and self.current == self.baseline:
-            raise ResponseToolError("a new lesion appears after the baseline; at the baseline add a "
-                                    "target or non-target")
-        lesion_id = self.store.add_lesion(self.key, role, organ, is_nodal)
-        if role != "target":  # seen now; a size may follow
-            self.store.set_measurement(self.key, lesion_id, self.current, status="present")
+        """A lesion with the next free id; targets and non-targets only at the baseline, new
+        lesions only after it (:data:`rules.ROLES_AT_BASELINE`)."""
+        problem = rules.role_allowed(Role(role), self.current == self.baseline)
+        if problem:
+            raise ResponseToolError(problem)
+        lesion_id = next_lesion_id([les.lesion_id for les in self.read.lesions], role, is_nodal)
+        lesion_id = self.store.add_lesion(self.key, role, organ, is_nodal, lesion_id)
+        self.read = replace(self.read, lesions=(*self.read.lesions,
+                                                Lesion(lesion_id, Role(role), organ, is_nodal)))
+        if role != Role.TARGET:  # seen now; a size may follow
+            self._put(Measurement(lesion_id, self.current, Status.PRESENT))
         self.refresh()
         return lesion_id
 
     def delete_lesion(self, lesion_id: str) -> None:
         self.store.delete_lesion(self.key, lesion_id)
+        self.read = replace(
+            self.read, lesions=tuple(x for x in self.read.lesions if x.lesion_id != lesion_id),
+            measurements=tuple(m for m in self.read.measurements if m.lesion_id != lesion_id))
         self.refresh()
 
     # -- measurements -----------------------------------------------------------------------
-    def measurement(self, lesion_id: str, date: str | None = None) -> dict[str, Any] | None:
-        date = date or self.current
-        for m in self.store.measurements(self.key):
-            if m["lesion_id"] == lesion_id and m["date"] == date:
-                return m
-        return None
+    def measurement(self, lesion_id: str, date: str | None = None) -> Measurement | None:
+        return self.read.measurement(lesion_id, date or self.current)
 
     def record_line(self, lesion_id: str, kind: str, line: LineRecord) -> float:
         """Store a drawn diameter (``kind`` long / short / viable) and return its length in mm.
 
         Endpoints are patient millimetres, so the length is the Euclidean distance; callers that
-        hold layer data coordinates convert with :func:`response_tool.geometry.to_world_mm`."""
-        if kind not in KINDS:
-            raise ResponseToolError(f"diameter kind {kind!r}: use one of {', '.join(KINDS)}")
+        hold layer data coordinates convert with :func:`response_tool.domain.geometry.to_world_mm`."""
+        try:
+            kind = DiameterKind(kind)
+        except ValueError:
+            raise ResponseToolError(f"diameter kind {kind!r}: use one of {', '.join(KINDS)}") from None
         les = self.lesion(lesion_id)
         pts = np.asarray(line.endpoints_mm, dtype=float)
         length = round(geometry.length_mm(pts[0], pts[1]), 2)
-        fields: dict[str, Any] = {_FIELD[kind]: length, _ENDPOINTS[kind]: pts.tolist(),
-                                  "status": "measured"}
-        if kind == "viable":
-            fields["viable_series_uid"] = line.series_uid
-            fields["viable_phase"] = line.phase
+        changes: dict[str, Any] = {kind.column: length, kind.endpoints: pts.tolist(),
+                                   "status": Status.PRESENT if les.role == Role.NON_TARGET
+                                   else Status.MEASURED}
+        if kind == DiameterKind.VIABLE:
+            changes.update(viable_series_uid=line.series_uid, viable_phase=line.phase)
         else:
-            fields.update(series_uid=line.series_uid, phase=line.phase, slice_index=line.slice_index)
-        if les["role"] == "non-target":
-            fields["status"] = "present"
-        self.store.set_measurement(self.key, lesion_id, self.current, **fields)
+            changes.update(series_uid=line.series_uid, phase=line.phase,
+                           slice_index=line.slice_index)
+        self._change(lesion_id, self.current, **changes)
         self.refresh()
         return length
 
@@ -168,21 +206,20 @@ class ReadingSession:
                      phase: str | None = None, slice_index: int | None = None) -> None:
         """Where a non-target or new lesion is (one click, patient mm); it is then present unless
         the reader already gave a status."""
-        les = self.lesion(lesion_id)
-        if les["role"] == "target":
+        if self.lesion(lesion_id).role == Role.TARGET:
             raise ResponseToolError(f"{lesion_id} is a target: measure it with a line")
-        m = self.measurement(lesion_id)
-        fields: dict[str, Any] = {"mark_point": [float(v) for v in point_mm],
-                                  "series_uid": series_uid, "phase": phase,
-                                  "slice_index": slice_index}
-        if m is None:
-            fields["status"] = "present"
-        self.store.set_measurement(self.key, lesion_id, self.current, **fields)
+        changes: dict[str, Any] = {"mark_point": [float(v) for v in point_mm],
+                                   "series_uid": series_uid, "phase": phase,
+                                   "slice_index": slice_index}
+        if self.measurement(lesion_id) is None:
+            changes["status"] = Status.PRESENT
+        self._change(lesion_id, self.current, **changes)
         self.refresh()
 
     def clear_point(self, lesion_id: str, date: str | None = None) -> None:
-        if self.measurement(lesion_id, date or self.current) is not None:
-            self.store.set_measurement(self.key, lesion_id, date or self.current, mark_point=None)
+        date = date or self.current
+        if self.measurement(lesion_id, date) is not None:
+            self._change(lesion_id, date, mark_point=None)
         self.refresh()
 
     def clear_diameter(self, lesion_id: str, kind: str, date: str | None = None) -> None:
@@ -192,60 +229,59 @@ class ReadingSession:
         m = self.measurement(lesion_id, date)
         if m is None:
             return
-        self.store.set_measurement(self.key, lesion_id, date, **{_FIELD[kind]: None,
-                                                                  _ENDPOINTS[kind]: None})
-        left = [m[_FIELD[k]] for k in KINDS if k != kind]
-        if m["status"] == "measured" and all(v is None for v in left):
-            self.store.clear_measurement(self.key, lesion_id, date)
+        kind = DiameterKind(kind)
+        left = [m.diameter(k) for k in DiameterKind if k != kind]
+        if m.status == Status.MEASURED and all(v is None for v in left):
+            self._put(None, lesion_id, date)
+        else:
+            self._change(lesion_id, date, **{kind.column: None, kind.endpoints: None})
         self.refresh()
 
     def no_enhancement(self, lesion_id: str) -> None:
         """mRECIST: the lesion shows no arterial enhancement (viable diameter 0 mm)."""
-        self.store.set_measurement(self.key, lesion_id, self.current, viable_long_axis_mm=0.0,
-                                   viable_endpoints=None)
+        self._change(lesion_id, self.current, viable_long_axis_mm=0.0, viable_endpoints=None)
         self.refresh()
 
     def set_status(self, lesion_id: str, status: str) -> None:
-        """too-small, absent (disappeared), not-evaluated, progression, equivocal, present."""
-        fields: dict[str, Any] = {"status": status}
-        if status == "absent":
-            fields.update(long_axis_mm=0.0, short_axis_mm=0.0, viable_long_axis_mm=0.0)
-        self.store.set_measurement(self.key, lesion_id, self.current, **fields)
+        """too-small, absent (disappeared: 0 mm, :data:`rules.ABSENT_IS_0MM`), not-evaluated,
+        progression, equivocal, present."""
+        try:
+            status = Status(status)
+        except ValueError:
+            raise ResponseToolError(f"status {status!r}: use one of {', '.join(Status)}") from None
+        changes: dict[str, Any] = {"status": status}
+        if status == Status.ABSENT:
+            changes.update({k.column: 0.0 for k in DiameterKind})
+        self._change(lesion_id, self.current, **changes)
         self.refresh()
 
     # -- what the panel shows ---------------------------------------------------------------
-    def _value_text(self, les: dict[str, Any], m: dict[str, Any] | None) -> str:
-        if m is None:
-            return ""
-        if m["status"] != "measured":
-            return m["status"]
-        main = m["short_axis_mm"] if les["is_nodal"] else m["long_axis_mm"]
-        text = "—" if main is None else f"{main:.1f}"
-        if m["viable_long_axis_mm"] is not None and not les["is_nodal"]:
-            text += f" / v {m['viable_long_axis_mm']:.1f}"
-        return text
-
     def rows(self) -> list[LesionRow]:
         """Every lesion at the current time point, with its baseline and previous values."""
         i = self.dates.index(self.current)
         previous = self.dates[i - 1] if i > 0 else None
-        by = {(m["lesion_id"], m["date"]): m for m in self.store.measurements(self.key)}
+        by = {(m.lesion_id, m.date): m for m in self.read.measurements}
+
+        def text(les: Lesion, date: str | None) -> str:
+            m = by.get((les.lesion_id, date)) if date else None
+            return "" if m is None else m.value_text(les.is_nodal)
+
         out = []
-        for les in self.lesions():
-            lid = les["lesion_id"]
+        for les in self.read.lesions:
+            lid = les.lesion_id
             m = by.get((lid, self.current))
-            state = "not yet measured" if m is None else m["status"]
-            if les["role"] == "new" and m is None and self.current < min(
+            state = "not yet measured" if m is None else str(m.status)
+            if les.role == Role.NEW and m is None and self.current < min(
                     (d for (x, d) in by if x == lid), default=self.current):
                 state = "not yet seen"
-            out.append(LesionRow(lid, les["role"], les["organ"], les["is_nodal"],
-                                 self._value_text(les, by.get((lid, self.baseline))),
-                                 self._value_text(les, by.get((lid, previous))) if previous else "",
-                                 self._value_text(les, m), state))
+            out.append(LesionRow(lid, str(les.role), les.organ, les.is_nodal,
+                                 text(les, self.baseline), text(les, previous),
+                                 text(les, self.current), state))
         return out
 
     def refresh(self) -> None:
-        """Recompute responses and warnings from the store (timed: the panel's live update).
+        """Recompute responses and warnings from the read in memory (timed: the panel's live
+        update; no SQL).
 
         What the panel shows is recomputed at once: the time-point responses of both criteria.
         The baseline checks are recomputed only when the baseline rows changed, and the best
@@ -255,23 +291,20 @@ class ReadingSession:
         self._result = None
         self._frame = None
         self._timepoints = None
-        frame = self.store.measurements_frame([self.key])
-        measured = set(frame.loc[frame["timepoint_date"] == self.baseline, "lesion_id"])
-        lesions = self.lesions()
-        waiting = [les["lesion_id"] for les in lesions
-                   if les["role"] == "target" and les["lesion_id"] not in measured]
+        frame = self.read.to_frame()
+        waiting = rules.waiting_for_baseline(self.read, self.baseline)
         if frame.empty:
             self.problem = "no lesions yet: add targets at the baseline"
         elif waiting:
             self.problem = f"waiting for the baseline diameter of {', '.join(waiting)}"
         else:
             try:
-                self._frame = validate(frame, "read")
-                self._timepoints = timepoint_responses(self._frame, self.protocol)
+                self._frame = validate_read(frame)
+                self._timepoints = timepoint_responses(self._frame, self.options)
             except ResponseToolError as exc:
-                self.problem = _first_problem(str(exc))
+                self.problem = exc.first_problem
                 self._frame = None
-        self.warnings = self._warnings(frame, {les["lesion_id"]: les for les in lesions})
+        self.warnings = [*self._baseline_checks(), *rules.drawing_warnings(self.read)]
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
 
     @property
@@ -282,9 +315,15 @@ class ReadingSession:
         if self._result is None:
             self._result = AssessmentResult(
                 with_burden(self._timepoints, None)[list(TIMEPOINT_COLUMNS)],
-                best_responses(self._timepoints, self.protocol), self.protocol,
+                best_responses(self._timepoints, self.options), self.options,
                 self._baseline_warnings())
         return self._result
+
+    def assess_with_burden(self, burden: object, htb_scheme: str = "liu2022") -> AssessmentResult:
+        """The assessment of this read with a burden table joined (its own options)."""
+        if self._frame is None:
+            raise ResponseToolError(f"no responses yet: {self.problem}")
+        return assess(self.read.to_frame(), self.options, burden=burden, htb_scheme=htb_scheme)
 
     def _baseline_warnings(self) -> pd.DataFrame:
         if self._frame is None:
@@ -300,31 +339,11 @@ class ReadingSession:
         base = self._frame["_baseline"].to_numpy(dtype=bool)
         key = repr(self._frame.loc[base, list(_BASELINE_KEYS)].to_numpy().tolist())
         if self._baseline_cache is None or self._baseline_cache[0] != key:
-            found = baseline_warnings(self._frame, self.protocol.criteria)
+            found = baseline_warnings(self._frame, self.options.criteria)
             text = [f"{w['lesion_id']}: {w['message']} [{w['check_id']}]"
                     for w in found.to_dict("records")]
             self._baseline_cache = (key, found, text)
         return self._baseline_cache[2]
-
-    def _warnings(self, frame: pd.DataFrame, lesions: dict[str, dict[str, Any]]) -> list[str]:
-        out = list(self._baseline_checks())
-        for m in self.store.measurements(self.key):
-            les = lesions[m["lesion_id"]]
-            if m["long_endpoints"] and m["short_endpoints"]:
-                a, b = np.asarray(m["long_endpoints"]), np.asarray(m["short_endpoints"])
-                if not geometry.is_perpendicular(a, b):
-                    out.append(f"{m['lesion_id']} ({m['date']}): short axis not perpendicular to "
-                               f"the long axis ({geometry.angle_deg(a, b):.0f}°, tolerance "
-                               f"{geometry.PERPENDICULAR_TOLERANCE_DEG:.0f}°)")
-            if m["viable_endpoints"] and (m["viable_phase"] or "") != "arterial":
-                out.append(f"{m['lesion_id']} ({m['date']}): viable diameter drawn on a "
-                           f"{m['viable_phase'] or 'unknown'}-phase series; mRECIST measures it on "
-                           "the arterial phase")
-            if les["role"] == "target" and les["is_nodal"] and m["status"] == "measured" \
-                    and m["short_axis_mm"] is None:
-                out.append(f"{m['lesion_id']} ({m['date']}): a nodal target is measured by its "
-                           "short axis; draw it")
-        return out
 
     def responses(self, date: str | None = None) -> dict[str, dict[str, Any]]:
         """Per criterion, the current time point's row of the engine's output."""
@@ -338,10 +357,11 @@ class ReadingSession:
         return out
 
 
-def _first_problem(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    return lines[1] if len(lines) > 1 else (lines[0] if lines else message)
+def validate_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """The read's table validated as the engine's input (the measurements-table contract)."""
+    from response_tool.domain.measurements import validate
+
+    return validate(frame, "read")
 
 
-def today() -> str:
-    return dt.date.today().isoformat()
+__all__ = ["KINDS", "ORGANS", "LesionRow", "LineRecord", "ReadingSession"]

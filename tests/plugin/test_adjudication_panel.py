@@ -46,7 +46,7 @@ def test_readers_are_blinded_and_adjudication_saves_adj(make_napari_viewer, phan
     a_line = np.asarray(reading._shapes(reading.session.current).data[0])
     reading.lead_box.setText("A")  # study option: targets fixed by the lead reader A
     reading.start("RT-PHANTOM-001", studies, store, reader_id="B", load_study=patient.load_study)
-    assert [les["lesion_id"] for les in reading.session.lesions()] == ["T1"]  # from the lead
+    assert [les.lesion_id for les in reading.session.lesions()] == ["T1"]  # from the lead
     assert reading.session.measurement("T1") is None                        # but not A's size
     assert not _has_line(viewer, a_line)                                     # A's line is hidden
     assert sum(len(lay.data) for lay in reading._layers.values()) == 0
@@ -72,10 +72,10 @@ def test_readers_are_blinded_and_adjudication_saves_adj(make_napari_viewer, phan
     assert adj.lesion_table.item(t1_row, 3).background().color().red() > 100  # highlighted
     assert adj.start_adj("A") == ReadKey("RT-PHANTOM-001", "ADJ")
     assert reading.session.key.reader_id == "ADJ"
-    assert reading.session.measurement("T1")["long_axis_mm"] == pytest.approx(a_mm)
+    assert reading.session.measurement("T1").long_axis_mm == pytest.approx(a_mm)
     adj.lesion_table.setCurrentCell(t1_row, 4)  # B's cell
     adj._take_selected()
-    assert reading.session.measurement("T1")["long_axis_mm"] == pytest.approx(b_mm)
+    assert reading.session.measurement("T1").long_axis_mm == pytest.approx(b_mm)
     assert _has_line(viewer, b_line)
     assert reading.session.store.readers("RT-PHANTOM-001") == ["A", "ADJ", "B"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

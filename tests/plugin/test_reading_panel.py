@@ -45,11 +45,11 @@ def test_diameters_on_anisotropic_layers_match_the_ground_truth(make_napari_view
     assert long_mm == pytest.approx(t1["long_axis_mm"], abs=one_voxel)
     assert viable_mm == pytest.approx(t1["viable_long_axis_mm"], abs=one_voxel)
     m = reading.session.measurement("T1")
-    assert m["phase"] == "portal-venous" and m["viable_phase"] == "arterial"
+    assert m.phase == "portal-venous" and m.viable_phase == "arterial"
     assert [lay.name for lay in viewer.layers if lay.__class__.__name__ == "Shapes"] == [
         f"diameters {d}" for d in reading.session.dates]
-    assert m["slice_index"] == t1["slice_index"]
-    assert m["series_uid"] == gt["timepoints"][0]["series"]["portal-venous"]["series_instance_uid"]
+    assert m.slice_index == t1["slice_index"]
+    assert m.series_uid == gt["timepoints"][0]["series"]["portal-venous"]["series_instance_uid"]
     # a node: short axis, checked for perpendicularity
     n1 = gt["lesions"][3]["timepoints"][0]
     assert reading.add_lesion("target", "lymph node", nodal=True) == "N1"
@@ -66,7 +66,7 @@ def test_diameters_on_anisotropic_layers_match_the_ground_truth(make_napari_view
     data = list(layer.data)
     data[i] = moved
     layer.data = data
-    assert reading.session.measurement("T1")["long_axis_mm"] == pytest.approx(
+    assert reading.session.measurement("T1").long_axis_mm == pytest.approx(
         float(np.linalg.norm(moved[1] - moved[0])), abs=0.01)
     assert "waiting" not in reading.session.problem
     # deleting a line in napari forgets that diameter
@@ -74,8 +74,8 @@ def test_diameters_on_anisotropic_layers_match_the_ground_truth(make_napari_view
              and layer.features.loc[j, "kind"] == "viable")
     layer.selected_data = {i}
     layer.remove_selected()
-    assert reading.session.measurement("T1")["viable_long_axis_mm"] is None
-    assert reading.session.measurement("T1")["long_axis_mm"] is not None
+    assert reading.session.measurement("T1").viable_long_axis_mm is None
+    assert reading.session.measurement("T1").long_axis_mm is not None
 
 
 def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewer, phantom_dir,
@@ -92,12 +92,12 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     fill_timepoint(reading, gt, 0)
     assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "T3", "N1", "NT1"]
     nt1 = reading.session.measurement("NT1")
-    assert nt1["status"] == "present" and nt1["slice_index"] == gt["lesions"][4]["timepoints"][0][
+    assert nt1.status == "present" and nt1.slice_index == gt["lesions"][4]["timepoints"][0][
         "slice_index"]
     # a target cannot be marked with a point: it is measured with a line
     reading.select_lesion("T1")
-    reading._points(reading.session.current).add(np.asarray([nt1["mark_point"]]))
-    assert reading.session.measurement("T1")["mark_point"] is None
+    reading._points(reading.session.current).add(np.asarray([nt1.mark_point]))
+    assert reading.session.measurement("T1").mark_point is None
     assert len(reading._points(reading.session.current).data) == 1
     # follow-up 1: every lesion carried over, baseline value shown, not yet measured
     reading.go_to(gt["timepoints"][1]["date"])
@@ -117,7 +117,7 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     # each follow-up's lines were drawn on that follow-up's own series
     fu1 = gt["timepoints"][1]
     m = reading.session.measurement("T1", fu1["date"])
-    assert m["series_uid"] == fu1["series"]["portal-venous"]["series_instance_uid"]
+    assert m.series_uid == fu1["series"]["portal-venous"]["series_instance_uid"]
     assert len([lay for lay in viewer.layers if lay.__class__.__name__ == "Image"]) == 6
     reading.go_to(gt["timepoints"][1]["date"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

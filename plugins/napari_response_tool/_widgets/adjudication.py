@@ -144,13 +144,13 @@ class AdjudicationPanel(QWidget):
         for i, reader in enumerate(c.readers):
             lines, labels = [], []
             for m in store.measurements(ReadKey(c.patient_id, reader)):
-                if m["date"] != date:
+                if m.date != date:
                     continue
                 for kind, suffix in (("long", ""), ("short", " ⊥"), ("viable", " v")):
-                    ends = m[f"{kind}_endpoints"]
+                    ends = m.endpoints(kind)
                     if ends:
                         lines.append(np.asarray(ends, dtype=float))
-                        labels.append(f"{reader}: {m['lesion_id']}{suffix}")
+                        labels.append(f"{reader}: {m.lesion_id}{suffix}")
             layer = self._layer(reader, READER_COLOURS[i % len(READER_COLOURS)], i)
             layer.data = []
             layer.features = {"label": np.array([], dtype=object)}

@@ -272,7 +272,7 @@ class ReadingPanel(QWidget):
         if action.endswith("added"):
             index = len(layer.data) - 1
             lesion_id = self.selected_lesion()
-            role = self.session.lesion(lesion_id)["role"] if lesion_id else None
+            role = self.session.lesion(lesion_id).role if lesion_id else None
             if role not in ("non-target", "new"):
                 self._say("select a non-target or new lesion, then click where it is")
                 self._remove_point(layer, index)
@@ -346,15 +346,15 @@ class ReadingPanel(QWidget):
                 marks = self._points(date)
                 marks.data = np.empty((0, 3))
                 marks.features = {"lesion_id": np.array([], dtype=object)}
-            for m in self.session.store.measurements(self.session.key):
+            for m in self.session.read.measurements:
                 for kind in KINDS:
-                    ends = m[f"{kind}_endpoints"]
+                    ends = m.endpoints(kind)
                     if ends:
-                        self._add_line(m["date"], m["lesion_id"], kind, np.asarray(ends))
-                if m["mark_point"]:
-                    marks = self._points(m["date"])
-                    marks.feature_defaults = {"lesion_id": m["lesion_id"]}
-                    marks.add(np.asarray([m["mark_point"]], dtype=float))
+                        self._add_line(m.date, m.lesion_id, kind, np.asarray(ends))
+                if m.mark_point:
+                    marks = self._points(m.date)
+                    marks.feature_defaults = {"lesion_id": m.lesion_id}
+                    marks.add(np.asarray([m.mark_point], dtype=float))
         finally:
             self._syncing = False
         self._show_date_layers()
@@ -452,7 +452,7 @@ class ReadingPanel(QWidget):
         lesion_id = str(layer.features.loc[index, "lesion_id"])
         kind = str(layer.features.loc[index, "kind"])
         m = self.session.measurement(lesion_id, date)
-        stored = None if m is None else m.get(f"{kind}_endpoints")
+        stored = None if m is None else m.endpoints(kind)
         if stored is None:
             return True
         data = np.asarray(layer.data[index], dtype=float)
@@ -533,7 +533,7 @@ class ReadingPanel(QWidget):
         taken into the adjudicated read) and redraw its lines."""
         if self.session is None:
             return
-        self.session.refresh()
+        self.session.reload()
         self._restore_lines()
         self.update_views()
 
@@ -575,8 +575,8 @@ class ReadingPanel(QWidget):
         assert self.session is not None
         m = self.session.measurement(lesion_id, date) or self.session.measurement(
             lesion_id, self.session.baseline)
-        ends = m and (m["long_endpoints"] or m["short_endpoints"] or m["viable_endpoints"]
-                      or ([m["mark_point"]] if m["mark_point"] else None))
+        ends = m and (m.long_endpoints or m.short_endpoints or m.viable_endpoints
+                      or ([m.mark_point] if m.mark_point else None))
         if ends:
             middle = np.mean(np.asarray(ends, dtype=float), axis=0)
             self.viewer.dims.set_point(0, float(middle[0]))
@@ -678,8 +678,6 @@ class ReadingPanel(QWidget):
         """measurements.csv (engine input), responses.csv and bor.csv (engine output); with a
         ``burden`` table (see :func:`response_tool.burden.read_burden_table`) the responses carry
         each time point's HTB."""
-        from response_tool.assessment import assess
-
         assert self.session is not None
         out = Path(folder)
         paths = {"measurements": out / "measurements.csv", "responses": out / "responses.csv",
@@ -690,8 +688,9 @@ class ReadingPanel(QWidget):
         if burden is None:  # the burden estimates saved with the time points, if any
             saved = self.session.store.burden_frame([self.session.key])
             burden = saved if len(saved) else None
-        result = self.session.result if burden is None else assess(
-            paths["measurements"], burden=burden, htb_scheme=htb_scheme)
+        # the read's own options, also when a burden table joins the responses
+        result = self.session.result if burden is None else \
+            self.session.assess_with_burden(burden, htb_scheme)
         result.to_csv(paths["responses"], paths["bor"])
         self._say(f"exported to {out}")
         return paths

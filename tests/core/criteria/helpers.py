@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from response_tool.assessment import Protocol, assess
+from response_tool.assessment import AssessmentOptions, assess
 
 BASE = dt.date(2026, 1, 5)
 
@@ -29,7 +29,7 @@ def row(week: float, lesion: str, role: str = "target", status: str = "measured"
 def run(rows: list[dict[str, object]], criteria: tuple[str, ...] = ("recist1.1",),
         **options: object) -> pd.DataFrame:
     """Time-point table (follow-ups only) of one read."""
-    result = assess(pd.DataFrame(rows), Protocol(criteria=criteria, **options))  # type: ignore[arg-type]
+    result = assess(pd.DataFrame(rows), AssessmentOptions(criteria=criteria, **options))  # type: ignore[arg-type]
     tp = result.timepoints
     return tp[~tp["is_baseline"]].reset_index(drop=True)
 

@@ -93,10 +93,10 @@ def test_cohort_bor_equals_the_per_read_functions(confirm_weeks, sd_min_weeks, n
     import numpy as np
     import pandas as pd
 
-    from response_tool.assessment import Protocol, best_responses
+    from response_tool.assessment import AssessmentOptions, best_responses
 
     rng = np.random.default_rng(7)
-    protocol = Protocol(confirm_weeks=confirm_weeks, sd_min_weeks=sd_min_weeks,
+    protocol = AssessmentOptions(confirm_weeks=confirm_weeks, sd_min_weeks=sd_min_weeks,
                         ne_tolerated=ne_tolerated)
     rows, expected = [], {}
     values = ["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from helpers import row
 
-from response_tool.assessment import Protocol, assess
+from response_tool.assessment import AssessmentOptions, assess
 from response_tool.criteria.best_response import (
     best_overall_response,
     confirmed_best_overall_response,
@@ -30,7 +30,7 @@ def _pyrecist(shared_data):
 
 def test_pyrecist_synthetic_boundaries(shared_data):
     frame, expected = _pyrecist(shared_data)
-    tp = assess(frame, Protocol(criteria=("recist1.1",))).timepoints
+    tp = assess(frame, AssessmentOptions(criteria=("recist1.1",))).timepoints
     fu = tp[~tp["is_baseline"]].reset_index(drop=True)
     assert len(fu) == len(expected) == 5
     for got, exp in zip(fu.to_dict("records"), expected.to_dict("records"), strict=True):

@@ -150,7 +150,7 @@ def test_changes_from_baseline_and_nadir_are_reported():
 
 
 def test_baseline_checks_warn_with_lesion_limit_and_source_and_record_overrides():
-    from response_tool.assessment import Protocol, assess
+    from response_tool.assessment import AssessmentOptions, assess
 
     rows = [row(0, f"T{i}", long=20, organ="liver") for i in range(1, 4)]  # 3 in the liver
     rows += [row(0, "T4", long=9.9, organ="lung"), row(0, "T5", long=30, organ="bone"),
@@ -158,7 +158,7 @@ def test_baseline_checks_warn_with_lesion_limit_and_source_and_record_overrides(
              row(0, "N1", short=14.9, organ="lymph node", nodal=True)]
     import pandas as pd
 
-    w = assess(pd.DataFrame(rows), Protocol(criteria=("recist1.1",))).warnings
+    w = assess(pd.DataFrame(rows), AssessmentOptions(criteria=("recist1.1",))).warnings
     checks = dict(zip(w["lesion_id"] + ":" + w["check_id"], w["overridden"], strict=True))
     assert checks == {
         "T3:RECIST1.1-MAX-2-PER-ORGAN": False,

@@ -46,9 +46,9 @@ def test_fixed_targets_copy_lesions_without_their_sizes(store):
     lead = _read(store, "R1", (40, 30), (30, 20))
     other = ReadKey("P1", "R2")
     copied = store.copy_lesions(lead, other)
-    lead_ids = [les["lesion_id"] for les in store.lesions(lead)]
+    lead_ids = [les.lesion_id for les in store.lesions(lead)]
     assert sorted(copied) == ["NT1", "T1", "T2"]
-    assert [les["lesion_id"] for les in store.lesions(other)] == lead_ids  # same order
+    assert [les.lesion_id for les in store.lesions(other)] == lead_ids  # same order
     assert store.measurements(other) == []  # blind: the lead's diameters are not copied
     assert store.copy_lesions(lead, other) == []  # idempotent
 
@@ -86,17 +86,17 @@ def test_adjudicated_read_is_its_own_reader(store):
     assert adj == ReadKey("P1", ADJUDICATOR)
     assert store.readers("P1") == ["ADJ", "R1", "R2"]
     take_value(store, "P1", "R2", "NT1", FU)
-    m = {(x["lesion_id"], x["date"]): x for x in store.measurements(adj)}
-    assert m["NT1", FU]["status"] == "progression"
-    assert m["T1", BASE]["long_endpoints"] == [[0, 0, 0], [0, 0, 40]]  # endpoints copied
+    m = {(x.lesion_id, x.date): x for x in store.measurements(adj)}
+    assert m["NT1", FU].status == "progression"
+    assert m["T1", BASE].long_endpoints == ((0, 0, 0), (0, 0, 40))  # endpoints copied
     # the readers' reads are untouched, and ADJ is left out of the comparison by default
-    assert {x["lesion_id"]: x["status"] for x in store.measurements(r2) if x["date"] == FU}[
+    assert {x.lesion_id: x.status for x in store.measurements(r2) if x.date == FU}[
         "NT1"] == "progression"
     assert compare(store, "P1").readers == ["R1", "R2"]
     # restarting ADJ from another reader replaces it wholly
     start_adjudication(store, "P1", "R2")
-    m = {(x["lesion_id"], x["date"]): x for x in store.measurements(adj)}
-    assert m["T2", FU]["long_axis_mm"] == 28
+    m = {(x.lesion_id, x.date): x for x in store.measurements(adj)}
+    assert m["T2", FU].long_axis_mm == 28
 
 
 def test_comparison_needs_two_readers(store):

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from response_tool import geometry
 from response_tool.assessment import assess
+from response_tool.domain import geometry
 from response_tool.reading.store import ReadStore, StoreError
 
 # -- geometry -----------------------------------------------------------------------------------
@@ -82,11 +82,11 @@ def test_ids_roundtrip_and_engine_input(tmp_path):
         assert store.add_lesion(key, "new", "liver") == "NEW1"
         store.delete_lesion(key, "NEW1")
     with ReadStore(path) as store:  # reopened: everything is there, endpoints exact
-        (m,) = [m for m in store.measurements(key) if m["lesion_id"] == "T1"
-                and m["date"] == "2026-01-05"]
-        assert m["long_endpoints"] == [[30, 10, 10], [30, 10, 50]]
-        assert (m["series_uid"], m["phase"], m["slice_index"]) == ("1.2.3.4", "arterial", 12)
-        assert [t["date"] for t in store.timepoints(key)] == ["2026-01-05", "2026-03-02"]
+        (m,) = [m for m in store.measurements(key) if m.lesion_id == "T1"
+                and m.date == "2026-01-05"]
+        assert m.long_endpoints == ((30, 10, 10), (30, 10, 50))
+        assert (m.series_uid, m.phase, m.slice_index) == ("1.2.3.4", "arterial", 12)
+        assert [t.date for t in store.timepoints(key)] == ["2026-01-05", "2026-03-02"]
         frame = store.measurements_frame()
         result = assess(frame)
         csv_path = store.export_measurements_csv(tmp_path / "m.csv")
@@ -151,4 +151,4 @@ def test_a_kill_during_edits_loses_at_most_the_edit_in_flight(tmp_path):
     with ReadStore(path) as store:
         (m,) = store.measurements(store.reads()[0])
         # every acknowledged edit is there; at most the one in flight beyond it
-        assert acknowledged <= m["long_axis_mm"] <= acknowledged + 1
+        assert acknowledged <= m.long_axis_mm <= acknowledged + 1

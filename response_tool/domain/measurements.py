@@ -1,0 +1,344 @@
+"""The measurements table: the engine's input contract, as one schema object, and its validation.
+
+One row per lesion per time point per reader. The same :data:`SCHEMA` drives validation, the CSV
+reader (:mod:`response_tool.io.measurements_csv`) and the generated documentation
+(``docs/measurements-csv.md``). :func:`validate` turns any table in that schema — read from a CSV,
+built by a caller, or made from a read (:meth:`response_tool.domain.model.Read.to_frame`) — into
+the typed table the engine runs on, with integer keys (``_read``, ``_day``, ``_lesion``, ``_role``,
+``_status``, ``_baseline``) added, or raises one
+:class:`~response_tool.domain.errors.MeasurementInputError` carrying every problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import MeasurementInputError, Problem
+from .vocabulary import Role, Status
+
+ROLES = tuple(r.value for r in Role)
+STATUSES = tuple(s.value for s in Status)
+TRUE_VALUES = ("true", "yes", "1", "y", "t")
+FALSE_VALUES = ("false", "no", "0", "n", "f")
+MAX_ERRORS = 20
+_SMALL = 2000  # rows: below this, text columns are cleaned in plain Python (same result)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "text" | "date" | "choice" | "bool" | "mm"
+    required: bool
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+SCHEMA: tuple[Column, ...] = (
+    Column("patient_id", "text", True, "Patient identifier (any text)."),
+    Column("reader_id", "text", True, "Reader identifier; each reader's read is assessed separately."),
+    Column("timepoint_date", "date", True,
+           "Date of the imaging time point, `YYYY-MM-DD`. The earliest date of a patient and reader "
+           "is the baseline."),
+    Column("lesion_id", "text", True,
+           "Stable lesion identifier across time points (e.g. T1, NT1, N1)."),
+    Column("role", "choice", True,
+           "`target` (measured, summed), `non-target` (present / absent / progression) or `new` "
+           "(a lesion not present at baseline).", ROLES),
+    Column("organ", "text", True,
+           "Organ or site (`liver`, `lymph node`, `lung`…). All nodes count as one organ for the "
+           "2-per-organ limit. `porta hepatis` marks a porta-hepatis node (mRECIST 20 mm rule); "
+           "`pleural effusion` / `ascites` are effusions (mRECIST: PD only with cytology)."),
+    Column("is_nodal", "bool", True,
+           "`true` for lymph nodes (measured by their short axis), else `false`.",
+           ("true", "false")),
+    Column("long_axis_mm", "mm", False,
+           "Longest diameter (mm) on the axial plane. Required for measured non-nodal targets."),
+    Column("short_axis_mm", "mm", False,
+           "Short axis (mm), perpendicular to the long axis. Required for measured nodal targets."),
+    Column("viable_long_axis_mm", "mm", False,
+           "Longest diameter (mm) of the viable, arterially enhancing tumour (mRECIST). `0` means "
+           "no enhancement. Empty at baseline for a lesion that does not enhance: it then follows "
+           "RECIST 1.1 under mRECIST."),
+    Column("status", "choice", True,
+           "`measured` (diameters given); `present` (a non-target or new lesion seen, no size); "
+           "`too-small` (present but too small to measure: 5 mm by default); `absent` "
+           "(disappeared: 0 mm); `not-evaluated` (not assessed at this time point); `equivocal` "
+           "(a new lesion that may not be real: not PD until confirmed); `progression` "
+           "(unequivocal progression of a non-target lesion).", STATUSES),
+    Column("cytology_proven", "bool", False,
+           "For effusions / ascites: `true` when cytology proved malignancy (mRECIST).",
+           ("true", "false")),
+    Column("slice_thickness_mm", "mm", False,
+           "Reconstructed slice thickness (mm); above 5 mm the measurable minimum is twice it."),
+    Column("override_reason", "text", False,
+           "A reader's reason to keep a lesion that fails a baseline check; the warning is kept "
+           "with the reason."),
+)
+REQUIRED = tuple(c.name for c in SCHEMA if c.required)
+MM_COLUMNS = tuple(c.name for c in SCHEMA if c.kind == "mm")
+BY_NAME = {c.name: c for c in SCHEMA}
+
+
+class _Collector:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.total = 0
+
+    def add(self, lines: Sequence[int] | np.ndarray, column: str | None, values: Sequence[object],
+            message: str) -> None:
+        self.total += len(lines)
+        room = max(0, MAX_ERRORS - len(self.problems))
+        for line, value in zip(list(lines[:room]), list(values[:room]), strict=False):
+            self.problems.append(Problem(int(line), column, None if value is None else str(value),
+                                         message))
+
+    def raise_if_any(self) -> None:
+        if not self.total:
+            return
+        more = f"\n  … and {self.total - len(self.problems)} more" if self.total > len(self.problems) else ""
+        ordered = sorted(self.problems, key=lambda p: (p.line or 0, p.column or ""))
+        lines = "\n  ".join(str(p) for p in ordered)
+        raise MeasurementInputError(
+            f"{self.source}: {self.total} problem(s) in the measurements table; nothing was written."
+            f"\n  {lines}{more}", ordered)
+
+
+def _text(series: pd.Series, lower: bool = False, sort: bool = False
+          ) -> tuple[pd.Series, np.ndarray, pd.Index]:
+    """``series`` as stripped (and optionally lower-cased) text (a categorical), missing → "",
+    with its integer codes into the distinct cleaned values (also returned; sorted if ``sort``).
+
+    Cleans each distinct value once and maps the result back: identifiers, roles and dates repeat
+    thousands of times in a cohort table, so this is what makes validating millions of rows fast.
+    """
+    if len(series) <= _SMALL:  # a read in the viewer: plain Python beats per-call pandas costs
+        clean = ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                 else str(v).strip() for v in series.tolist()]
+        if lower:
+            clean = [c.lower() for c in clean]
+        distinct_list = sorted(set(clean)) if sort else list(dict.fromkeys(clean))
+        index = {d: i for i, d in enumerate(distinct_list)}
+        small_codes = np.fromiter((index[c] for c in clean), dtype=np.intp, count=len(clean))
+        distinct = pd.Index(distinct_list, dtype="str")
+        text = pd.Categorical.from_codes(small_codes, categories=distinct, validate=False)
+        return pd.Series(text, index=series.index), small_codes, distinct
+    if isinstance(series.dtype, pd.CategoricalDtype):  # as read from CSV: already encoded
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    clean = pd.Index(uniques, dtype=object).astype(str).str.strip()
+    if lower:
+        clean = clean.str.lower()
+    clean = clean.append(pd.Index([""], dtype=object))  # code -1 (missing) → the last element
+    clean_codes, clean_uniques = pd.factorize(clean, sort=sort)
+    if np.array_equal(clean_codes[:-1], np.arange(len(clean) - 1)):  # already clean (usual)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, clean_codes[-1], codes)
+    else:  # cleaning merged values, or sorting reordered them (code −1 → the last element)
+        codes = clean_codes[codes]
+    distinct = pd.Index(clean_uniques, dtype="str")
+    # a categorical: the cleaned text without copying a string per row
+    text = pd.Categorical.from_codes(codes, categories=distinct, validate=False)
+    return pd.Series(text, index=series.index), codes, distinct
+
+
+def _numbers(distinct: pd.Index) -> np.ndarray:
+    """Each distinct text as a float (NaN when empty or not a number), as pandas parses it."""
+    if len(distinct) > 5000:
+        uniques = pd.Series(distinct, dtype=object)
+        return pd.to_numeric(uniques.where(uniques != ""), errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(distinct), np.nan)
+    for i, text in enumerate(distinct):
+        if text and "_" not in text:  # Python's float() takes 1_000, a CSV value should not
+            with contextlib.suppress(ValueError):
+                out[i] = float(text)
+    return out
+
+
+def _bool(series: pd.Series | None, column: str, lines: np.ndarray, errors: _Collector,
+          default: bool | None = None) -> pd.Series:
+    """true/false text → a nullable boolean column (``series`` None: an absent optional column)."""
+    if series is None:
+        return pd.Series(pd.arrays.BooleanArray(np.full(len(lines), bool(default)),
+                                                np.full(len(lines), default is None)))
+    text, codes, distinct = _text(series, lower=True)
+    value = np.asarray([d in TRUE_VALUES or (d == "" and bool(default)) for d in distinct], bool)
+    known = np.asarray([d in TRUE_VALUES or d in FALSE_VALUES or (d == "" and default is not None)
+                        for d in distinct], bool)
+    out = pd.Series(pd.arrays.BooleanArray(value[codes], ~known[codes]), index=series.index)
+    bad = ~known[codes]
+    if bad.any():
+        errors.add(lines[bad], column, series[bad].tolist(), "write true or false")
+    return out
+
+
+def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
+    """Check ``frame`` against :data:`SCHEMA` and return it typed.
+
+    Raises :class:`MeasurementInputError` listing every problem (up to 20) with its line number,
+    column, value and what to do. Nothing is returned half-checked.
+    """
+    errors = _Collector(source)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise MeasurementInputError(
+            f"{source}: missing column(s) {', '.join(missing)}; the header must include "
+            f"{', '.join(REQUIRED)} (see docs/measurements-csv.md)")
+    df = frame.copy()
+    lines = np.arange(len(df)) + 2  # header is line 1
+    df["_line"] = lines
+    codes = {}
+    for col in ("patient_id", "reader_id", "lesion_id", "organ"):
+        text, codes[col], _ = _text(df[col], sort=col in ("patient_id", "reader_id"))
+        empty = text == ""
+        if empty.any():
+            errors.add(lines[empty.to_numpy()], col, [""] * int(empty.sum()), "must not be empty")
+        df[col] = text
+    # integer keys for grouping: _read = (patient, reader) in sorted order, _lesion, _day
+    n_readers = int(codes["reader_id"].max(initial=0)) + 1
+    pair = codes["patient_id"].astype(np.int64) * n_readers + codes["reader_id"]
+    # patient and reader codes are sorted and dense: their pair is already an ordered read code
+    # (a few unused codes are harmless); factorize only when patients × readers is sparse
+    df["_read"] = pair if int(pair.max(initial=0)) < 4 * len(df) + 16 else \
+        pd.factorize(pair, sort=True)[0]
+    df["_lesion"] = codes["lesion_id"]
+    raw_dates = df["timepoint_date"]
+    if pd.api.types.is_datetime64_any_dtype(raw_dates.dtype):  # a DataFrame with real dates
+        dates = raw_dates.dt.tz_localize(None) if raw_dates.dt.tz is not None else raw_dates
+        dates = dates.dt.normalize().astype("datetime64[ns]")
+    else:
+        _, date_codes, distinct = _text(raw_dates)
+        text = pd.Series(distinct, dtype=object)
+        # a date, or a date-time at midnight (what a spreadsheet or pandas makes of a date)
+        text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00$", r"\1", regex=True)
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        dates = pd.Series(parsed.to_numpy()[date_codes], index=df.index).astype("datetime64[ns]")
+    bad = dates.isna()
+    if bad.any():
+        errors.add(lines[bad.to_numpy()], "timepoint_date", df.loc[bad, "timepoint_date"].tolist(),
+                   "not a date; write YYYY-MM-DD, e.g. 2026-03-09")
+    df["timepoint_date"] = dates
+    df["_day"] = (dates.to_numpy().astype("datetime64[D]").astype(np.int64) if not bad.any()
+                  else np.zeros(len(df), dtype=np.int64))
+    for col, allowed in (("role", ROLES), ("status", STATUSES)):
+        text, choice_codes, distinct = _text(df[col], lower=True)
+        position = {v: i for i, v in enumerate(allowed)}
+        per_value = np.asarray([position.get(v, -1) for v in distinct], dtype=np.int64)
+        df[f"_{col}"] = per_value[choice_codes]  # -1 = unknown
+        bad = per_value[choice_codes] < 0
+        if bad.any():
+            errors.add(lines[bad], col, df.loc[bad, col].tolist(),
+                       f"unknown value; use one of {', '.join(allowed)}")
+        df[col] = text
+    df["is_nodal"] = _bool(df["is_nodal"], "is_nodal", lines, errors)
+    df["cytology_proven"] = _bool(df.get("cytology_proven"), "cytology_proven", lines, errors,
+                                  default=False)
+    for col in MM_COLUMNS:
+        raw = df[col] if col in df.columns else pd.Series("", index=df.index)
+        text, mm_codes, distinct = _text(raw)
+        numbers = _numbers(distinct)  # one parse per distinct value
+        blank = np.asarray([d == "" for d in distinct], dtype=bool)
+        values = numbers[mm_codes]
+        for problem, message in (
+                ((np.isnan(numbers) & ~blank)[mm_codes],
+                 "not a number; write millimetres like 12.5, or leave empty"),
+                ((numbers < 0)[mm_codes], "a diameter cannot be negative; correct the value"),
+                (np.isinf(numbers)[mm_codes], "must be a finite number")):
+            if problem.any():
+                errors.add(lines[problem], col, text[problem].tolist(), message)
+        df[col] = values
+    if "override_reason" not in df.columns:
+        df["override_reason"] = ""
+    df["override_reason"] = df["override_reason"].fillna("").astype(str)
+    errors.raise_if_any()
+    _check_consistency(df, errors)
+    errors.raise_if_any()
+    return df
+
+
+def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
+    key = ["_read", "_day", "_lesion"]
+    n_lesions = int(df["_lesion"].to_numpy().max(initial=0)) + 1
+    day = df["_day"].to_numpy(np.int64)
+    span = int(day.max(initial=0)) - int(day.min(initial=0)) + 1
+    read = df["_read"].to_numpy(np.int64)
+    lesion_key = read * n_lesions + df["_lesion"].to_numpy(np.int64)  # one per read × lesion
+    dup = pd.Series((read * span + day - day.min(initial=0)) * n_lesions
+                    + df["_lesion"].to_numpy(np.int64), index=df.index).duplicated(keep="first")
+    if dup.any():
+        first = df.drop_duplicates(key).set_index(key)["_line"]
+        for row in df[dup].head(MAX_ERRORS).to_dict("records"):
+            errors.add([row["_line"]], "lesion_id", [row["lesion_id"]],
+                       f"lesion listed twice at {row['timepoint_date']:%Y-%m-%d} for patient "
+                       f"{row['patient_id']}, reader {row['reader_id']} (first on line "
+                       f"{first[(row['_read'], row['_day'], row['_lesion'])]}); keep one row per "
+                       "lesion and time point")
+        errors.total += int(dup.sum()) - min(int(dup.sum()), MAX_ERRORS)
+    # plain numpy on the integer codes: the same checks cost little for 16 rows or 3 million
+    role = df["_role"].to_numpy()
+    status = df["_status"].to_numpy()
+    lines = df["_line"].to_numpy()
+    measured = status == STATUSES.index("measured")
+    target = role == ROLES.index("target")
+    nodal = df["is_nodal"].to_numpy(dtype=bool, na_value=False)
+    need_long = target & measured & ~nodal & np.isnan(df["long_axis_mm"].to_numpy(dtype=float))
+    if need_long.any():
+        errors.add(lines[need_long], "long_axis_mm", [""] * int(need_long.sum()),
+                   "a measured non-nodal target needs its long axis; enter it or set status")
+    need_short = target & measured & nodal & np.isnan(df["short_axis_mm"].to_numpy(dtype=float))
+    if need_short.any():
+        errors.add(lines[need_short], "short_axis_mm", [""] * int(need_short.sum()),
+                   "a measured nodal target needs its short axis; enter it or set status")
+    n_reads = int(read.max(initial=-1)) + 1
+    first_day = np.full(n_reads, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_day, read, day)
+    at_base = day == first_day[read]
+    df["_baseline"] = at_base
+    not_measured = at_base & target & ~measured
+    if not_measured.any():
+        errors.add(lines[not_measured], "status", df.loc[not_measured, "status"].tolist(),
+                   "a baseline target must be measured (status measured with its diameter); "
+                   "make it non-target if it cannot be measured")
+    new_at_base = at_base & (role == ROLES.index("new"))
+    if new_at_base.any():
+        errors.add(lines[new_at_base], "role", ["new"] * int(new_at_base.sum()),
+                   "a new lesion cannot be at the baseline (the earliest date); check the date "
+                   "or the role")
+    existing = target | (role == ROLES.index("non-target"))
+    has_disease = np.bincount(read, weights=at_base & existing, minlength=n_reads) > 0
+    lacking = at_base & ~has_disease[read]
+    if lacking.any():
+        for row in df[lacking].drop_duplicates("_read").head(MAX_ERRORS).to_dict("records"):
+            errors.add([row["_line"]], "role", [row["role"]],
+                       f"patient {row['patient_id']}, reader {row['reader_id']}: no target or "
+                       "non-target lesion at the baseline; add the baseline lesions")
+    lesion_group, _ = pd.factorize(lesion_key)
+    n_groups = int(lesion_group.max(initial=-1)) + 1
+    roles_per_lesion = (np.bincount(lesion_group * len(ROLES) + role,
+                                    minlength=n_groups * len(ROLES)).reshape(-1, len(ROLES)) > 0)
+    changes = roles_per_lesion.sum(axis=1)[lesion_group] > 1
+    if changes.any():
+        for row in df[changes].drop_duplicates(["_read", "_lesion"]).head(MAX_ERRORS) \
+                .to_dict("records"):
+            same = (df["_read"] == row["_read"]) & (df["_lesion"] == row["_lesion"])
+            roles = sorted(set(df.loc[same, "role"]))
+            errors.add([row["_line"]], "role", [", ".join(roles)],
+                       f"lesion {row['lesion_id']} changes role between time points; a lesion "
+                       "keeps its role")
+    base_mask = at_base
+    unknown = existing & ~base_mask
+    unknown[unknown] = ~np.isin(lesion_key[unknown], lesion_key[existing & base_mask])
+    if unknown.any():
+        errors.add(lines[unknown], "lesion_id",
+                   df.loc[unknown, "lesion_id"].head(MAX_ERRORS).tolist(),
+                   "a target/non-target lesion not recorded at the baseline; use role new for "
+                   "lesions that appear after baseline")
+
+
+__all__ = ["BY_NAME", "MM_COLUMNS", "REQUIRED", "ROLES", "SCHEMA", "STATUSES", "Column", "validate"]

@@ -1,0 +1,256 @@
+"""The read model: patient → read (one reader) → time points, lesions, measurements.
+
+These are the objects the code runs on: the read store persists and returns them, the reading
+session edits them, and :meth:`Read.to_frame` turns a read into the measurements table the engine
+assesses (the columns of docs/measurements-csv.md). Frozen dataclasses, valid once constructed
+(highdicom's habit): a bad value raises :class:`~response_tool.domain.errors.ResponseToolError`
+naming the lesion, the date and the field. Units and axis order are in the names; points are
+patient millimetres in z, y, x order (napari's world order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import ResponseToolError
+from .vocabulary import DiameterKind, Role, Status
+
+#: A point in patient millimetres (z, y, x).
+Point = tuple[float, float, float]
+#: The two ends of a drawn diameter (z, y, x mm each).
+Segment = tuple[Point, Point]
+
+#: The measurements-table columns :meth:`Read.to_frame` writes, in order (the read store's CSV
+#: export has exactly these; docs/measurements-csv.md describes the engine's part of them).
+FRAME_COLUMNS = ("patient_id", "reader_id", "timepoint_date", "lesion_id", "role", "organ",
+                 "is_nodal", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm", "status",
+                 "override_reason", "series_uid", "phase", "slice_index")
+
+
+def iso_date(value: dt.date | str, what: str = "date") -> str:
+    """``value`` as ``YYYY-MM-DD`` (a date, a datetime or ISO text); a clear error otherwise."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise ResponseToolError(f"{what} {value!r} is not a date; use YYYY-MM-DD") from exc
+
+
+def _mm(value: Any, name: str, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 (millimetres)")
+    return number
+
+
+def _point(value: Any, name: str, where: str) -> Point | None:
+    if value is None:
+        return None
+    try:
+        z, y, x = (float(c) for c in value)
+    except (TypeError, ValueError):
+        raise ResponseToolError(f"{where}: {name} must be three numbers (z, y, x mm)") from None
+    if not all(math.isfinite(c) for c in (z, y, x)):
+        raise ResponseToolError(f"{where}: {name} must be finite")
+    return (z, y, x)
+
+
+def _segment(value: Any, name: str, where: str) -> Segment | None:
+    if value is None:
+        return None
+    ends = list(value)
+    if len(ends) != 2:
+        raise ResponseToolError(f"{where}: {name} must be two points (z, y, x mm)")
+    a, b = (_point(p, name, where) for p in ends)
+    assert a is not None and b is not None
+    return (a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class Lesion:
+    """A lesion followed across the time points of one read (stable id: T1, N1, NT1, NEW1…)."""
+
+    lesion_id: str
+    role: Role
+    organ: str
+    is_nodal: bool = False
+    #: the reader's reason to keep a lesion that fails a baseline check
+    override_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not str(self.lesion_id).strip():
+            raise ResponseToolError("a lesion needs an id")
+        try:
+            object.__setattr__(self, "role", Role(self.role))
+        except ValueError:
+            raise ResponseToolError(f"lesion {self.lesion_id}: role {self.role!r}: use one of "
+                                    f"{', '.join(Role)}") from None
+        if not str(self.organ).strip():
+            raise ResponseToolError(f"lesion {self.lesion_id}: a lesion needs its organ")
+        object.__setattr__(self, "is_nodal", bool(self.is_nodal))
+        object.__setattr__(self, "override_reason", str(self.override_reason or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One lesion at one time point: status, diameters (mm), the lines they were drawn as, and
+    on which series / phase / slice."""
+
+    lesion_id: str
+    date: str  # YYYY-MM-DD
+    status: Status = Status.MEASURED
+    long_axis_mm: float | None = None
+    short_axis_mm: float | None = None
+    viable_long_axis_mm: float | None = None
+    long_endpoints: Segment | None = None
+    short_endpoints: Segment | None = None
+    viable_endpoints: Segment | None = None
+    series_uid: str | None = None
+    viable_series_uid: str | None = None
+    phase: str | None = None
+    viable_phase: str | None = None
+    slice_index: int | None = None
+    #: where a non-target or new lesion was marked with a click
+    mark_point: Point | None = None
+
+    def __post_init__(self) -> None:
+        where = f"{self.lesion_id} ({self.date})"
+        object.__setattr__(self, "date", iso_date(self.date, f"{self.lesion_id}: date"))
+        try:
+            object.__setattr__(self, "status", Status(self.status))
+        except ValueError:
+            raise ResponseToolError(f"{where}: status {self.status!r}: use one of "
+                                    f"{', '.join(Status)}") from None
+        for kind in DiameterKind:
+            object.__setattr__(self, kind.column, _mm(getattr(self, kind.column), kind.column,
+                                                       where))
+            object.__setattr__(self, kind.endpoints, _segment(getattr(self, kind.endpoints),
+                                                               kind.endpoints, where))
+        object.__setattr__(self, "mark_point", _point(self.mark_point, "mark_point", where))
+        if self.slice_index is not None:
+            object.__setattr__(self, "slice_index", int(self.slice_index))
+
+    def diameter(self, kind: DiameterKind) -> float | None:
+        """The diameter of ``kind`` in mm (None: not measured)."""
+        return getattr(self, DiameterKind(kind).column)  # type: ignore[no-any-return]
+
+    def endpoints(self, kind: DiameterKind) -> Segment | None:
+        """The line drawn for ``kind`` (None: none drawn)."""
+        return getattr(self, DiameterKind(kind).endpoints)  # type: ignore[no-any-return]
+
+    def main_diameter_mm(self, is_nodal: bool) -> float | None:
+        """The diameter RECIST sums: the short axis of a node, else the long axis."""
+        return self.short_axis_mm if is_nodal else self.long_axis_mm
+
+    def value_text(self, is_nodal: bool) -> str:
+        """How a table shows it: the status, or ``main`` mm and `` / v viable`` (mRECIST)."""
+        if self.status != Status.MEASURED:
+            return str(self.status)
+        main = self.main_diameter_mm(is_nodal)
+        text = "—" if main is None else f"{main:.1f}"
+        if self.viable_long_axis_mm is not None and not is_nodal:
+            text += f" / v {self.viable_long_axis_mm:.1f}"
+        return text
+
+    def with_changes(self, **changes: Any) -> Measurement:
+        """A copy with ``changes`` applied (and validated)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class TimePoint:
+    """One imaging time point of a read."""
+
+    date: str  # YYYY-MM-DD
+    study_uid: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "date", iso_date(self.date, "time point"))
+
+
+@dataclass(frozen=True)
+class Read:
+    """One reader's assessment of one patient."""
+
+    patient_id: str
+    reader_id: str
+    lesions: tuple[Lesion, ...] = ()
+    timepoints: tuple[TimePoint, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    _by_id: dict[str, Lesion] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not str(self.patient_id).strip() or not str(self.reader_id).strip():
+            raise ResponseToolError("a read needs a patient id and a reader id")
+        where = f"read of {self.patient_id} by {self.reader_id}"
+        by_id: dict[str, Lesion] = {}
+        for les in self.lesions:
+            if les.lesion_id in by_id:
+                raise ResponseToolError(f"{where}: lesion {les.lesion_id} listed twice")
+            by_id[les.lesion_id] = les
+        object.__setattr__(self, "_by_id", by_id)
+        seen: set[tuple[str, str]] = set()
+        for m in self.measurements:
+            if m.lesion_id not in by_id:
+                raise ResponseToolError(f"{where}: measurement of unknown lesion {m.lesion_id}")
+            if (m.lesion_id, m.date) in seen:
+                raise ResponseToolError(f"{where}: lesion {m.lesion_id} measured twice on "
+                                        f"{m.date}")
+            seen.add((m.lesion_id, m.date))
+        dates = [t.date for t in self.timepoints]
+        if len(dates) != len(set(dates)):
+            raise ResponseToolError(f"{where}: two time points on one date")
+
+    @property
+    def dates(self) -> list[str]:
+        """The time points' dates, earliest (the baseline) first."""
+        return sorted({t.date for t in self.timepoints} | {m.date for m in self.measurements})
+
+    def lesion(self, lesion_id: str) -> Lesion:
+        try:
+            return self._by_id[lesion_id]
+        except KeyError:
+            raise ResponseToolError(f"no lesion {lesion_id} in this read") from None
+
+    def measurement(self, lesion_id: str, date: str) -> Measurement | None:
+        for m in self.measurements:
+            if m.lesion_id == lesion_id and m.date == date:
+                return m
+        return None
+
+    def to_frame(self) -> Any:
+        """The read as rows of the measurements table (:data:`FRAME_COLUMNS`), in date then
+        lesion order; a lesion with no measurement at a time point has no row there (the engine
+        reads a missing target as not evaluated)."""
+        return frame_of([self])
+
+
+def frame_of(reads: Iterable[Read]) -> Any:
+    """Several reads as one measurements table (:data:`FRAME_COLUMNS`)."""
+    import pandas as pd
+
+    rows: list[Sequence[Any]] = []
+    for read in reads:
+        for m in sorted(read.measurements, key=lambda m: (m.date, m.lesion_id)):
+            les = read.lesion(m.lesion_id)
+            rows.append((read.patient_id, read.reader_id, m.date, m.lesion_id, str(les.role),
+                         les.organ, les.is_nodal, m.long_axis_mm,
+                         m.short_axis_mm, m.viable_long_axis_mm, str(m.status),
+                         les.override_reason, m.series_uid, m.phase, m.slice_index))
+    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+
+
+__all__ = ["FRAME_COLUMNS", "Lesion", "Measurement", "Point", "Read", "Segment", "TimePoint",
+           "frame_of", "iso_date"]
