@@ -1,0 +1,104 @@
+"""Loading one scanned series (:class:`~.dicom_series.SeriesInfo`) into a :class:`Volume`.
+
+:func:`load_series` reads the series into a ``(z, y, x)`` volume in Hounsfield units (int16 when the
+rescale is lossless), in the order the scan sorted it — ImagePositionPatient projected on the slice
+normal, never InstanceNumber — with the slice spacing the scan took from those positions — never
+from SliceThickness.
+
+Uncompressed little-endian pixel data is read straight from each file into a preallocated, sorted
+volume (the byte offset of PixelData is recorded while scanning), which is close to the cost of
+reading the bytes at all; compressed transfer syntaxes (JPEG 2000, JPEG-LS, JPEG lossless, RLE) go
+through pydicom's pixel handlers (pylibjpeg plugins).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+
+from response_tool.domain.errors import DicomInputError
+
+from .dicom_series import Progress, SeriesInfo
+from .volume import Volume
+
+
+def _stored_dtype(info: SeriesInfo) -> np.dtype:
+    if info.bits_allocated == 16:
+        return np.dtype("<i2") if info.pixel_representation == 1 else np.dtype("<u2")
+    if info.bits_allocated == 8:
+        return np.dtype("i1") if info.pixel_representation == 1 else np.dtype("u1")
+    if info.bits_allocated == 32:
+        return np.dtype("<i4") if info.pixel_representation == 1 else np.dtype("<u4")
+    raise DicomInputError(f"{info.label}: BitsAllocated {info.bits_allocated} is not supported")
+
+
+def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None) -> None:
+    """Fill ``out`` (n, rows, cols; stored dtype) from the files in sorted order."""
+    frame_bytes = info.rows * info.columns * out.dtype.itemsize
+    fast = all(s.pixel_offset is not None and s.pixel_length is not None
+               and s.pixel_length >= frame_bytes for s in info.slices)
+    for i, s in enumerate(info.slices):
+        target = out[i]
+        try:
+            if fast:
+                with open(s.path, "rb", buffering=0) as fh:
+                    fh.seek(s.pixel_offset)  # type: ignore[arg-type]
+                    got = fh.readinto(memoryview(target).cast("B"))  # type: ignore[attr-defined]
+                if got != frame_bytes:
+                    raise DicomInputError(
+                        f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
+                        "the file is damaged — re-export or remove it")
+            else:
+                ds = pydicom.dcmread(s.path)
+                arr = ds.pixel_array
+                if arr.shape != target.shape:
+                    raise DicomInputError(
+                        f"{s.path}: image size {arr.shape} differs from the series "
+                        f"{target.shape}; re-export the series")
+                target[...] = arr
+        except DicomInputError:
+            raise
+        except Exception as exc:  # pydicom/codec errors: say which file and what to do
+            raise DicomInputError(
+                f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "
+                "damaged or uses a transfer syntax without an installed decoder") from exc
+        if progress is not None:
+            progress(i + 1, info.n_slices)
+
+
+def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
+    """Load ``info`` as a ``(z, y, x)`` volume in HU (int16 when lossless, else float32)."""
+    stored = np.empty((info.n_slices, info.rows, info.columns), dtype=_stored_dtype(info))
+    _read_raw_into(info, stored, progress)
+    slopes = np.array([s.rescale_slope for s in info.slices])
+    intercepts = np.array([s.rescale_intercept for s in info.slices])
+    array = _rescale(stored, slopes, intercepts)
+    return Volume(
+        array=array,
+        spacing_zyx_mm=info.spacing_zyx_mm,
+        origin_xyz_mm=info.origin_xyz_mm,
+        direction_xyz=np.asarray(info.direction_xyz, dtype=float),
+        series=info,
+        warnings=info.warnings,
+    )
+
+
+def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+    """Apply RescaleSlope/Intercept; int16 in place when lossless, else float32."""
+    uniform = np.all(slopes == slopes[0]) and np.all(intercepts == intercepts[0])
+    slope, intercept = float(slopes[0]), float(intercepts[0])
+    if uniform and slope == 1.0 and intercept.is_integer() and stored.dtype.itemsize <= 2:
+        lo, hi = (int(v) for v in (stored.min(), stored.max())) if stored.size else (0, 0)
+        i16 = np.iinfo(np.int16)
+        if i16.min <= lo + intercept and hi + intercept <= i16.max:
+            if stored.dtype == np.int16 or (stored.dtype == np.uint16 and hi <= i16.max):
+                out = stored.view(np.int16)
+            else:
+                out = stored.astype(np.int16)
+            if intercept:
+                out += np.int16(intercept)
+            return out
+    out = stored.astype(np.float32)
+    out *= slopes.astype(np.float32)[:, None, None]
+    out += intercepts.astype(np.float32)[:, None, None]
+    return out
