@@ -14,10 +14,13 @@ import numpy as np
 import pandas as pd
 
 from response_tool.criteria import CRITERIA as RULES
-from response_tool.report.inputs import CATEGORIES, CRITERION_NAME
+from response_tool.domain.vocabulary import Response
+from response_tool.report.inputs import CATEGORIES, CRITERION_NAME, CROSSED, NOT_EVALUABLE
 
-#: the colour of each response category in every figure
-COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#f2c12e", "PD": "#d73027", "NE": "#9e9e9e"}
+#: the colour of each response category in every figure (the report's own)
+COLOURS = {Response.CR.value: "#1a9850", Response.PR.value: "#91cf60",
+           Response.SD.value: "#f2c12e", Response.PD.value: "#d73027",
+           Response.NE.value: "#9e9e9e"}
 
 
 def new_figure(width: float = 7.0, height: float = 4.2) -> Any:
@@ -84,7 +87,7 @@ def spider(tp: pd.DataFrame, best: pd.DataFrame, crit: str) -> Any:
     few = sub["patient_id"].nunique() <= 20  # few patients: thicker lines, time points marked
     for pid, g in sub.groupby("patient_id", sort=False):
         g = g.sort_values("weeks")
-        ax.plot(g["weeks"], g["pct"], color=COLOURS.get(cat.get(pid, "NE"), "#999"),
+        ax.plot(g["weeks"], g["pct"], color=COLOURS.get(cat.get(pid, NOT_EVALUABLE), "#999"),
                 lw=1.8 if few else 0.7, alpha=0.9 if few else 0.6, marker="o" if few else None,
                 ms=4)
     _threshold_lines(ax, crit)
@@ -97,7 +100,9 @@ def spider(tp: pd.DataFrame, best: pd.DataFrame, crit: str) -> Any:
 
 
 def sankey(table: pd.DataFrame) -> Any:
-    """RECIST 1.1 → mRECIST flows between categories (an alluvial diagram)."""
+    """RECIST 1.1 → mRECIST flows between categories (an alluvial diagram) of the cross table
+    (:func:`response_tool.report.tables.cross_table`)."""
+    rows, cols = (CRITERION_NAME[c] for c in CROSSED)
     fig = new_figure(6.5, 4.6)
     ax = fig.add_subplot()
     total = float(table.to_numpy().sum())
@@ -138,10 +143,9 @@ def sankey(table: pd.DataFrame) -> Any:
     ax.set_xlim(-0.1, 1.1)
     ax.set_ylim(-gap, total + gap * len(cats))
     ax.axis("off")
-    ax.text(0.1, total + gap * len(cats), "RECIST 1.1", ha="center", va="bottom",
-            fontweight="bold")
-    ax.text(0.9, total + gap * len(cats), "mRECIST", ha="center", va="bottom", fontweight="bold")
-    ax.set_title(f"Best response, RECIST 1.1 → mRECIST (n = {int(total)})", pad=18)
+    ax.text(0.1, total + gap * len(cats), rows, ha="center", va="bottom", fontweight="bold")
+    ax.text(0.9, total + gap * len(cats), cols, ha="center", va="bottom", fontweight="bold")
+    ax.set_title(f"Best response, {rows} → {cols} (n = {int(total)})", pad=18)
     return fig
 
 

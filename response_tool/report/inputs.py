@@ -15,15 +15,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from response_tool.agreement import ADJUDICATOR
 from response_tool.domain.errors import ReportInputError
+from response_tool.domain.vocabulary import ADJUDICATOR, OBJECTIVE, REPORTED, Criterion, Response
 from response_tool.io.tables import read_table
 
-CRITERIA = ("recist1.1", "mrecist")
-CRITERION_NAME = {"recist1.1": "RECIST 1.1", "mrecist": "mRECIST"}
-CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
+# -- the words of the report, from the vocabulary (plain strings: the CSV cells' spelling) ---------
+#: the criteria, in output order (RECIST 1.1, then mRECIST)
+CRITERIA = tuple(c.value for c in Criterion)
+#: criterion id → display name
+CRITERION_NAME = {c.value: c.display_name for c in Criterion}
+#: the criteria the cross table compares: the first in rows, the second in columns
+CROSSED = (Criterion.RECIST11.value, Criterion.MRECIST.value)
+#: the categories every table and figure shows
+CATEGORIES = tuple(r.value for r in REPORTED)
 #: NON-CR/NON-PD (no target lesion) is tabulated with SD: neither response nor progression.
-_AS_CATEGORY = {"NON-CR/NON-PD": "SD"}
+AS_CATEGORY = {Response.NON_CR_NON_PD.value: Response.SD.value}
+#: what a label that is none of the categories is tabulated as
+NOT_EVALUABLE = Response.NE.value
+#: objective response (responders), and disease control
+RESPONDERS = tuple(r.value for r in OBJECTIVE)
+DISEASE_CONTROL = (*RESPONDERS, Response.SD.value)
 CLINICAL_COLUMNS = ("patient_id", "os_months", "os_event", "pfs_months", "pfs_event")
 ENDPOINTS = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
@@ -128,8 +139,8 @@ def read_clinical(source: str | Path | pd.DataFrame) -> pd.DataFrame:
 
 def _category(label: Any) -> str:
     text = str(label).strip() if label is not None else ""
-    text = _AS_CATEGORY.get(text, text)
-    return text if text in CATEGORIES else "NE"
+    text = AS_CATEGORY.get(text, text)
+    return text if text in CATEGORIES else NOT_EVALUABLE
 
 
 def _is_baseline(tp: pd.DataFrame) -> pd.Series:

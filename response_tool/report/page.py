@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import html
 
-from response_tool.agreement import ADJUDICATOR
+from response_tool.domain.vocabulary import ADJUDICATOR
 from response_tool.report import figures, tables
 from response_tool.report.context import Context
-from response_tool.report.inputs import CRITERIA, CRITERION_NAME
-from response_tool.report.tables import fmt
+from response_tool.report.inputs import AS_CATEGORY, CRITERIA, CRITERION_NAME, CROSSED
+from response_tool.report.tables import ON_SCALE, fmt
+
+#: "RECIST 1.1 × mRECIST"
+_CROSSED = " × ".join(CRITERION_NAME[c] for c in CROSSED)
 
 
 def distribution_section(ctx: Context) -> str:
@@ -18,23 +21,25 @@ def distribution_section(ctx: Context) -> str:
     dist = tables.distribution(ctx.inputs.best)
     return (f"<h2>Response distribution ({html.escape(ctx.inputs.basis)})</h2>"
             "<p>n (%) per category; ORR and DCR with exact (Clopper–Pearson) 95 % CIs. "
-            "NON-CR/NON-PD is counted with SD.</p>" + ctx.table("response_distribution", dist))
+            + "".join(f"{a} is counted with {b}. " for a, b in AS_CATEGORY.items()).rstrip()
+            + "</p>" + ctx.table("response_distribution", dist))
 
 
 def cross_section(ctx: Context) -> str:
     """RECIST 1.1 × mRECIST: concordance, κ, the cross table and its Sankey diagram."""
-    ctx.say("RECIST 1.1 × mRECIST")
+    ctx.say(_CROSSED)
     cross, stats = tables.cross_table(ctx.inputs.best)
     if not stats:
         return ""
     text = (f"<p>{stats['n']} patients assessed by both; identical category in "
             f"{stats['concordance_pct']} %; Cohen κ {fmt(stats['cohen_kappa'])}, linearly "
-            f"weighted κ {fmt(stats['weighted_kappa_linear'])} (on CR/PR/SD/PD, "
+            f"weighted κ {fmt(stats['weighted_kappa_linear'])} (on {'/'.join(ON_SCALE)}, "
             f"n = {stats['n_on_scale']}).</p>")
-    return ("<h2>RECIST 1.1 × mRECIST</h2>" + text
+    rows, cols = (CRITERION_NAME[c] for c in CROSSED)
+    return (f"<h2>{_CROSSED}</h2>" + text
             + ctx.table("recist_x_mrecist", cross, index=True)
             + ctx.figure("sankey_recist_mrecist", figures.sankey(cross),
-                         "Flows from the RECIST 1.1 to the mRECIST category"))
+                         f"Flows from the {rows} to the {cols} category"))
 
 
 def change_section(ctx: Context) -> str:
@@ -98,9 +103,10 @@ figcaption,.src{font-size:.8em;color:#555}.note{background:#fff8e1;padding:.5em 
 def page(ctx: Context, sections: list[str]) -> str:
     """The whole page: title, reader and basis, the notes, then the sections."""
     notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in ctx.notes)
+    rules = " and ".join(CRITERION_NAME[c] for c in CRITERIA)
     return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Response report</title>"
             f"<style>{_CSS}</style><h1>Tumour response report</h1>"
             f"<p>Reader {html.escape(ctx.inputs.reader)}; categories: "
             f"{html.escape(ctx.inputs.basis)}. "
-            "Written by response-tool (RECIST 1.1 and mRECIST rules with their sources: "
+            f"Written by response-tool ({rules} rules with their sources: "
             "docs/criteria.md).</p>" + notes + "".join(sections) + "</html>\n")

@@ -12,9 +12,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from response_tool.domain.vocabulary import Response
 from response_tool.report.context import Context
 from response_tool.report.figures import COLOURS, darker, new_figure
-from response_tool.report.inputs import CATEGORIES, CRITERION_NAME, ENDPOINTS, htb_order
+from response_tool.report.inputs import (
+    CATEGORIES,
+    CRITERION_NAME,
+    ENDPOINTS,
+    RESPONDERS,
+    htb_order,
+)
+
+#: the two groups of the responder curves: objective response or not
+RESPONDER, NON_RESPONDER = "responder", "non-responder"
+#: their colours: those of CR and of PD
+_GROUP_COLOURS = {RESPONDER: COLOURS[Response.CR.value],
+                  NON_RESPONDER: COLOURS[Response.PD.value]}
 
 
 def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
@@ -36,7 +49,7 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     horizon = float(d[t_col].max()) if len(d) else 12.0
     ticks = np.arange(0, horizon + 1e-9, 12.0 if horizon > 36 else 6.0)
     rows = []
-    palette = {**COLOURS, "responder": "#1a9850", "non-responder": "#d73027"}
+    palette = {**COLOURS, **_GROUP_COLOURS}
     extra = ["#4575b4", "#fdae61", "#d73027", "#762a83", "#1b9e77"]
     for k, g in enumerate(groups):
         sub = d[d[group] == g]
@@ -112,8 +125,11 @@ def section(ctx: Context) -> str:
     if clin is None:
         return ""
     ctx.say("survival")
+    responders = "+".join(RESPONDERS)
+    others = "+".join(c for c in CATEGORIES if c not in RESPONDERS)
     parts = ["<h2>Survival by response</h2><p>Kaplan–Meier estimates (lifelines), log-rank test; "
-             "median in months with 95 % CI; ticks mark censored patients. Responders (CR+PR) "
+             "median in months with 95 % CI; ticks mark censored patients. Responders "
+             f"({responders}) "
              "classified by their best response are favoured by guarantee-time bias (they must "
              "live long enough to respond): read these curves as descriptive, or classify at a "
              "fixed follow-up (--followup K without --bor) for a landmark-style comparison.</p>"]
@@ -126,14 +142,16 @@ def section(ctx: Context) -> str:
     endpoints = [e for e in ENDPOINTS if f"{e}_months" in clin.columns]
     for crit in ctx.inputs.criteria:
         data = best[best["criterion"] == crit].merge(clin, on="patient_id")
-        data["responder"] = np.where(data["category"].isin(["CR", "PR"]), "responder",
-                                     "non-responder")
+        data["responder"] = np.where(data["category"].isin(RESPONDERS), RESPONDER,
+                                     NON_RESPONDER)
         for e in endpoints:
             name = CRITERION_NAME[crit]
-            fig, tab = km_groups(data, e, "responder", ["responder", "non-responder"],
-                                 f"{ENDPOINTS[e]} by {name} best response: CR+PR vs the rest")
+            fig, tab = km_groups(data, e, "responder", [RESPONDER, NON_RESPONDER],
+                                 f"{ENDPOINTS[e]} by {name} best response: {responders} vs the "
+                                 "rest")
             parts.append(ctx.figure(f"km_{e}_{crit}_responders", fig,
-                                    f"{ENDPOINTS[e]} by {name} response (CR+PR vs SD+PD+NE)"))
+                                    f"{ENDPOINTS[e]} by {name} response ({responders} vs "
+                                    f"{others})"))
             parts.append(ctx.table(f"km_{e}_{crit}_responders", tab))
             fig, tab = km_groups(data, e, "category", list(CATEGORIES),
                                  f"{ENDPOINTS[e]} by {name} response category")

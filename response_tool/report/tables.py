@@ -14,7 +14,22 @@ import numpy as np
 import pandas as pd
 
 from response_tool.agreement import cohen_kappa
-from response_tool.report.inputs import CATEGORIES, CRITERIA, CRITERION_NAME, htb_order
+from response_tool.report.inputs import (
+    CATEGORIES,
+    CRITERIA,
+    CRITERION_NAME,
+    CROSSED,
+    DISEASE_CONTROL,
+    NOT_EVALUABLE,
+    RESPONDERS,
+    htb_order,
+)
+
+#: the rates of the distribution table: name → the categories counted
+RATES = {f"ORR ({'+'.join(RESPONDERS)})": RESPONDERS,
+         f"DCR ({'+'.join(DISEASE_CONTROL)})": DISEASE_CONTROL}
+#: the ordered categories κ is computed on (NE is not on the scale)
+ON_SCALE = tuple(c for c in CATEGORIES if c != NOT_EVALUABLE)
 
 
 def exact_ci(k: int, n: int) -> tuple[float, float]:
@@ -40,7 +55,7 @@ def distribution(best: pd.DataFrame) -> pd.DataFrame:
             k = int(counts.get(cat, 0))
             rows.append({"criterion": CRITERION_NAME[crit], "measure": cat, "n": k, "N": n,
                          "pct": round(100 * k / n, 1), "ci95_low": None, "ci95_high": None})
-        for name, cats in (("ORR (CR+PR)", ("CR", "PR")), ("DCR (CR+PR+SD)", ("CR", "PR", "SD"))):
+        for name, cats in RATES.items():
             k = int(sum(counts.get(c, 0) for c in cats))
             lo, hi = exact_ci(k, n)
             rows.append({"criterion": CRITERION_NAME[crit], "measure": name, "n": k, "N": n,
@@ -53,19 +68,21 @@ def cross_table(best: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     """RECIST 1.1 (rows) × mRECIST (columns) for patients assessed by both, with Cohen κ."""
     wide = best.pivot_table(index="patient_id", columns="criterion", values="category",
                             aggfunc="first").dropna()
-    if not set(CRITERIA) <= set(wide.columns) or wide.empty:
+    if not set(CROSSED) <= set(wide.columns) or wide.empty:
         return pd.DataFrame(), {}
-    table = pd.crosstab(pd.Categorical(wide["recist1.1"], CATEGORIES),
-                        pd.Categorical(wide["mrecist"], CATEGORIES), dropna=False)
-    table.index.name, table.columns.name = "RECIST 1.1", "mRECIST"
-    on_scale = wide[wide["recist1.1"].ne("NE") & wide["mrecist"].ne("NE")]
-    code = {c: i for i, c in enumerate(CATEGORIES[:4])}
-    a = on_scale["recist1.1"].map(code).to_numpy()
-    b = on_scale["mrecist"].map(code).to_numpy()
+    rows, cols = CROSSED
+    table = pd.crosstab(pd.Categorical(wide[rows], CATEGORIES),
+                        pd.Categorical(wide[cols], CATEGORIES), dropna=False)
+    table.index.name, table.columns.name = CRITERION_NAME[rows], CRITERION_NAME[cols]
+    on_scale = wide[wide[rows].ne(NOT_EVALUABLE) & wide[cols].ne(NOT_EVALUABLE)]
+    code = {c: i for i, c in enumerate(ON_SCALE)}
+    a = on_scale[rows].map(code).to_numpy()
+    b = on_scale[cols].map(code).to_numpy()
+    k = len(ON_SCALE)
     stats = {"n": len(wide), "n_on_scale": len(on_scale),
-             "concordance_pct": round(100 * float(np.mean(wide["recist1.1"] == wide["mrecist"])), 1),
-             "cohen_kappa": cohen_kappa(a, b, 4) if len(a) else math.nan,
-             "weighted_kappa_linear": cohen_kappa(a, b, 4, "linear") if len(a) else math.nan}
+             "concordance_pct": round(100 * float(np.mean(wide[rows] == wide[cols])), 1),
+             "cohen_kappa": cohen_kappa(a, b, k) if len(a) else math.nan,
+             "weighted_kappa_linear": cohen_kappa(a, b, k, "linear") if len(a) else math.nan}
     return table, stats
 
 

@@ -24,6 +24,7 @@ def test_every_public_name_of_the_old_module_imports_from_the_package():
     assert report.CRITERIA == ("recist1.1", "mrecist")
     assert report.CRITERION_NAME == {"recist1.1": "RECIST 1.1", "mrecist": "mRECIST"}
     assert report.CATEGORIES == ("CR", "PR", "SD", "PD", "NE")
+    assert tuple(report.COLOURS) == report.CATEGORIES  # a colour for each category shown
 
 
 def _best() -> pd.DataFrame:
@@ -72,3 +73,11 @@ def test_the_page_names_each_criterion_s_thresholds_when_they_differ(cohort_dir:
     assert ("Dashed lines: the PR and PD thresholds of each criterion (RECIST 1.1: −30 % and "
             "+20 %; mRECIST: −40 % and +25 %)") in page
 
+
+def test_the_report_spells_no_criterion_id():
+    """Criteria, names and categories come from the vocabulary; no branch on a criterion id."""
+    folder = Path(report.__file__).parent
+    for path in folder.glob("*.py"):
+        text = path.read_text()
+        for word in ('"recist1.1"', '"mrecist"', '"mRECIST"', '"RECIST 1.1"'):
+            assert word not in text, f"{path.name} spells {word}"
