@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from response_tool.burden import read_burden_table
+from response_tool.criteria import CRITERIA
 from response_tool.criteria import best_response as bor
 from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
-from response_tool.criteria.engine import CRITERIA, KEYS, EngineOptions, assess_prepared, prepare
-from response_tool.domain.errors import AssessmentOptionError, BurdenInputError
+from response_tool.criteria.engine import KEYS, assess_prepared, prepare
+from response_tool.criteria.options import AssessmentOptions
+from response_tool.domain.errors import BurdenInputError
 from response_tool.domain.model import Read, frame_of
 from response_tool.io.csv_out import write_tables
 from response_tool.io.measurements_csv import read_measurements, validate
@@ -40,50 +42,6 @@ BOR_COLUMNS = (
     "confirmed_best_overall_response", "confirmed_bor_date", "confirmed_bor_rule_id",
     "confirmed_bor_rule_source", "confirm_weeks", "sd_min_weeks", "ne_tolerated",
 )
-
-
-@dataclass(frozen=True)
-class AssessmentOptions:
-    """AssessmentOptions choices the papers leave open, as explicit options.
-
-    Parameters
-    ----------
-    criteria
-        Which criteria to assess: ``recist1.1`` and/or ``mrecist``.
-    confirm_weeks
-        Minimum interval (weeks) between a CR/PR and the assessment confirming it. RECIST 1.1
-        section 4.4.2: "no less than 4 weeks". Default 4.
-    sd_min_weeks
-        Minimum time (weeks) from baseline for SD to count as best response. RECIST 1.1 leaves it
-        to the protocol ("in general, 6–8 weeks"). Default 6.
-    ne_tolerated
-        How many NE assessments may sit between a response and its confirmation. Default 1.
-    too_small_mm
-        Value of a target "too small to measure". RECIST 1.1 Appendix II: 5 mm. Default 5.
-    mrecist_pd_min_mm
-        Absolute increase over the nadir also required for mRECIST target PD. The 2010 paper has
-        none: default 0; 5 applies RECIST 1.1's floor.
-    """
-
-    criteria: tuple[str, ...] = ("recist1.1", "mrecist")
-    confirm_weeks: float = 4.0
-    sd_min_weeks: float = 6.0
-    ne_tolerated: int = 1
-    too_small_mm: float = 5.0
-    mrecist_pd_min_mm: float = 0.0
-
-    def __post_init__(self) -> None:
-        unknown = [c for c in self.criteria if c not in CRITERIA]
-        if unknown or not self.criteria:
-            raise AssessmentOptionError(f"criteria {', '.join(unknown) or '(none)'}: choose from "
-                                      f"{', '.join(CRITERIA)}")
-        for name in ("confirm_weeks", "sd_min_weeks", "too_small_mm", "mrecist_pd_min_mm"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0 or value != value:
-                raise AssessmentOptionError(f"{name} must be a number >= 0, got {value!r}")
-        if not isinstance(self.ne_tolerated, int) or self.ne_tolerated < 0:
-            raise AssessmentOptionError(f"ne_tolerated must be a whole number >= 0, got "
-                                      f"{self.ne_tolerated!r}")
 
 
 @dataclass(frozen=True)
@@ -242,10 +200,8 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
 def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions) -> pd.DataFrame:
     """Every criterion's time-point responses for a validated table, one block per read:
     RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`)."""
-    engine_options = EngineOptions(too_small_mm=protocol.too_small_mm,
-                                   mrecist_pd_min_mm=protocol.mrecist_pd_min_mm)
     prepared = prepare(frame)
-    parts = [assess_prepared(prepared, c, engine_options) for c in CRITERIA if c in protocol.criteria]
+    parts = [assess_prepared(prepared, c, protocol) for c in CRITERIA if c in protocol.criteria]
     tps = pd.concat(parts, ignore_index=True)
     order = np.lexsort((np.arange(len(tps)), tps["_read"].to_numpy()))
     if np.array_equal(order, np.arange(len(tps))):  # one read: already in order

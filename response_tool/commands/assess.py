@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from response_tool.assessment import AssessmentOptions, assess
-from response_tool.criteria.engine import CRITERIA
+from response_tool.criteria import CRITERIA
 
 
 def add_parser(sub: Any) -> None:

@@ -8,17 +8,22 @@ objects, so what the documentation says is what the engine does.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
-#: Response values, exactly as they appear in the output files.
-CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
-NON_CR_NON_PD = "NON-CR/NON-PD"
+from response_tool.domain.vocabulary import NewLesions, Response
+
+#: Response values, exactly as they appear in the output files (the vocabulary's, as text).
+CR, PR, SD, PD, NE = (r.value for r in (Response.CR, Response.PR, Response.SD, Response.PD,
+                                        Response.NE))
+NON_CR_NON_PD = Response.NON_CR_NON_PD.value
 #: "No disease of this kind at baseline" (not NE): no target, or no non-target lesions.
-NONE = "NONE"
+NONE = Response.NONE.value
 #: New-lesion states.
-NEW_YES, NEW_NO, NEW_EQUIVOCAL = "yes", "no", "equivocal"
+NEW_YES, NEW_NO, NEW_EQUIVOCAL = NewLesions.YES.value, NewLesions.NO.value, NewLesions.EQUIVOCAL.value
 
 
 @dataclass(frozen=True)
@@ -116,3 +121,96 @@ class DecisionTable:
 
 def any_of(*values: str) -> frozenset[str]:
     return frozenset(values)
+
+
+class Fact(StrEnum):
+    """What the engine establishes at each time point before a criterion decides: the words its
+    ordered decision lists are written in. Each is computed by a criterion-free kernel of
+    :mod:`response_tool.criteria.engine` from the values the criterion selected."""
+
+    NO_TARGETS = "no target lesion at baseline"
+    TARGET_MISSING = "a target lesion was not assessed"
+    SUM_PD = "sum >= nadir x (1 + PD increase) and sum - nadir >= the absolute floor (and > nadir)"
+    REAPPEARED = "a target CR was recorded earlier and the targets no longer meet CR"
+    ALL_TARGETS_CR = "every target meets its CR condition"
+    SUM_PR = "sum <= baseline sum x (1 - PR decrease)"
+    NO_NON_TARGETS = "no non-target lesion at baseline"
+    NON_TARGET_PD = "a non-target lesion shows unequivocal progression"
+    NON_TARGET_NE = "a non-target lesion was not evaluated"
+    ALL_NON_TARGETS_GONE = "every non-target lesion has gone"
+    NEW_UNEQUIVOCAL = "an unequivocal new lesion"
+    NEW_EQUIVOCAL = "an equivocal new lesion"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One line of an ordered decision list: ``then`` when every fact of ``when`` holds and none
+    of ``unless`` does (and no earlier line matched), recorded as ``rule``."""
+
+    rule: Rule
+    then: str
+    when: tuple[Fact, ...] = ()
+    unless: tuple[Fact, ...] = ()
+
+    @property
+    def condition(self) -> str:
+        parts = [f.name.lower() for f in self.when] + [f"not {f.name.lower()}" for f in self.unless]
+        return " and ".join(parts) or "otherwise"
+
+
+@dataclass(frozen=True)
+class DecisionList:
+    """An ordered list of decisions, first match wins; the last line is the default."""
+
+    id: str
+    title: str
+    lines: tuple[Decision, ...]
+
+    def __post_init__(self) -> None:
+        if not self.lines or self.lines[-1].when or self.lines[-1].unless:
+            raise ValueError(f"{self.id}: the last line must be the default (no condition)")
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        """The facts the list reads, in order of first use."""
+        return tuple(dict.fromkeys(f for d in self.lines for f in (*d.when, *d.unless)))
+
+    def decide(self, facts: Mapping[Fact, bool]) -> Decision:
+        """The line deciding one case (the engine does the same on whole arrays)."""
+        for line in self.lines:
+            if all(facts[f] for f in line.when) and not any(facts[f] for f in line.unless):
+                return line
+        raise AssertionError("unreachable: the last line has no condition")
+
+
+@dataclass(frozen=True, eq=False)  # one object per criterion: hashed by identity
+class CriterionDefinition:
+    """Everything the engine needs of one criterion: its thresholds, how it selects each
+    lesion's value, and its ordered decisions. A criterion module builds one (``DEFINITION``).
+
+    The selection functions take the engine's lesion grid (every baseline lesion × time point,
+    as arrays) and return arrays; they are where a criterion's own logic lives (mRECIST's viable
+    diameters, effusions, porta-hepatis nodes, new intrahepatic lesions)."""
+
+    id: str
+    name: str
+    pr_decrease: Threshold
+    pd_increase: Threshold
+    #: the absolute increase over the nadir target PD also needs, in mm, given the options
+    pd_floor_mm: Callable[[Any], Fraction]
+    #: (grid) → (value of each measured target in mm, whether it follows its viable diameter)
+    target_measure: Callable[[Any], tuple[Any, Any]]
+    #: (value mm, grid, follows viable) → whether each target meets its CR condition
+    target_cr: Callable[[Any, Any, Any], Any]
+    target_decisions: DecisionList
+    #: (grid, status) → (each non-target gone, each non-target progressed)
+    non_target_state: Callable[[Any, Any], tuple[Any, Any]]
+    non_target_decisions: DecisionList
+    #: (new-lesion rows, unequivocal) → which unequivocal new lesions count only as equivocal
+    new_lesion_demoted: Callable[[Any, Any], Any]
+    new_lesion_decisions: DecisionList
+    overall: DecisionTable
+
+    @property
+    def decision_lists(self) -> tuple[DecisionList, ...]:
+        return (self.target_decisions, self.non_target_decisions, self.new_lesion_decisions)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ._tables import (
     CR,
@@ -34,12 +35,29 @@ from ._tables import (
     Row,
     Rule,
     Source,
+    Threshold,
     any_of,
 )
 
 T3 = Source(EISENHAUER_2009, "section 4.4.2, Table 3 (best overall response when confirmation of "
                              "CR and PR is required)")
 S441 = Source(EISENHAUER_2009, "section 4.4.1 (best overall response)")
+
+CONFIRM_WEEKS = Threshold(
+    "RECIST1.1-CONFIRM-4W", Fraction(4), "weeks",
+    "a CR or PR is confirmed by a later assessment no less than 4 weeks after it",
+    Source(EISENHAUER_2009, "section 4.4.2 (confirmation: 'no less than 4 weeks')"))
+SD_MIN_WEEKS = Threshold(
+    "RECIST1.1-SD-MIN-6W", Fraction(6), "weeks",
+    "SD counts as best response only when recorded at least this long after baseline; RECIST 1.1 "
+    "leaves the interval to the protocol ('in general, 6-8 weeks'): 6 by default",
+    Source(EISENHAUER_2009, "section 4.4.1 (best overall response: duration of SD)"))
+NE_TOLERATED = Threshold(
+    "BOR-NE-TOLERATED-1", Fraction(1), "assessments",
+    "NE assessments allowed between a response and its confirmation; RECIST 1.1 does not say: "
+    "1 by default, as admiralonco's derive_param_confirmed_bor (max_nr_ne = 1)",
+    Source("pharmaverse admiralonco (R), derive_param_confirmed_bor()", "argument max_nr_ne"))
+THRESHOLDS = (CONFIRM_WEEKS, SD_MIN_WEEKS, NE_TOLERATED)
 
 #: Best-first order of time-point responses for the unconfirmed BOR.
 ORDER = (CR, PR, SD, NON_CR_NON_PD, PD, NE)

@@ -19,25 +19,37 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
-from response_tool.io.measurements_csv import STATUSES
+from response_tool.domain.measurements import STATUSES
+from response_tool.domain.vocabulary import EFFUSION_ORGANS, UNEQUIVOCAL_STATUSES
 
-from . import mrecist, recist11
-from ._tables import CR, NE, NEW_EQUIVOCAL, NEW_NO, NEW_YES, NON_CR_NON_PD, NONE, PD, PR, SD
+from . import CRITERIA
+from ._tables import (
+    CR,
+    NE,
+    NEW_EQUIVOCAL,
+    NEW_NO,
+    NEW_YES,
+    NON_CR_NON_PD,
+    NONE,
+    PD,
+    PR,
+    SD,
+    CriterionDefinition,
+    DecisionList,
+    Fact,
+)
+from .options import AssessmentOptions
 
 KEYS = ["patient_id", "reader_id"]
 TP_KEYS = ["patient_id", "reader_id", "timepoint_date"]
 # integer keys added by validation (one code per patient × reader, day number, lesion code)
 READ = ["_read"]
 TP = ["_read", "_day"]
-CRITERIA: dict[str, ModuleType] = {"recist1.1": recist11, "mrecist": mrecist}
-EFFUSION_ORGANS = ("pleural effusion", "ascites", "effusion", "pericardial effusion")
-PORTA_HEPATIS = "porta hepatis"
-UNEQUIVOCAL = ("measured", "present", "too-small", "progression")
+UNEQUIVOCAL = tuple(s.value for s in UNEQUIVOCAL_STATUSES)
 _S = {s: i for i, s in enumerate(STATUSES)}
 _NOT_SEEN = -1  # status code of a lesion with no row at a time point: not evaluated
 
@@ -50,10 +62,11 @@ BASELINE_SOURCE = "baseline assessment"
 
 
 def _all_rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every rule id a response can name (and every source), from the criteria's decisions."""
     ids, sources = ["", BASELINE_RULE], ["", BASELINE_SOURCE]
     for module in CRITERIA.values():
-        rules = [*module.TARGET_RULES.values(), *module.NON_TARGET_RULES.values(),
-                 *module.NEW_RULES.values(), *module.OVERALL.rows]
+        d: CriterionDefinition = module.DEFINITION
+        rules = [line.rule for dl in d.decision_lists for line in dl.lines] + list(d.overall.rows)
         ids += [r.id for r in rules]
         sources += [str(r.source) for r in rules]
     return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(sources))
@@ -62,12 +75,6 @@ def _all_rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
 RULE_IDS, RULE_SOURCES = _all_rules()
 _RULE = {r: i for i, r in enumerate(RULE_IDS)}
 _RESP = {r: i for i, r in enumerate(RESPONSE_VALUES)}
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    too_small_mm: float = float(recist11.TOO_SMALL_DEFAULT.value)
-    mrecist_pd_min_mm: float = float(mrecist.PD_ABSOLUTE_DEFAULT.value)
 
 
 def _um(x: np.ndarray | pd.Series) -> np.ndarray:
@@ -191,19 +198,32 @@ def prepare(df: pd.DataFrame) -> Prepared:
                     _grid(df, tp_of_row, tp_read, "non-target"), new)
 
 
-def _target_values(g: _Grid, criterion: str, opts: EngineOptions) -> tuple[np.ndarray, np.ndarray]:
+def _decide(decisions: DecisionList, facts: dict[Fact, np.ndarray], n: int, values: dict[str, int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """An ordered decision list applied to whole arrays: per time point, the code of the first
+    matching line's result (``values``) and of its rule."""
+    conds = []
+    for line in decisions.lines[:-1]:
+        cond = np.ones(n, dtype=bool)
+        for f in line.when:
+            cond = cond & facts[f]
+        for f in line.unless:
+            cond = cond & ~facts[f]
+        conds.append(cond)
+    last = decisions.lines[-1]
+    return (np.select(conds, [values[d.then] for d in decisions.lines[:-1]], default=values[last.then]),
+            np.select(conds, [_RULE[d.rule.id] for d in decisions.lines[:-1]],
+                      default=_RULE[last.rule.id]))
+
+
+def _target_values(g: _Grid, criterion: CriterionDefinition, opts: AssessmentOptions
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per-lesion value (mm; NaN = not evaluated) and per-lesion 'CR condition met'."""
-    measured_value = np.where(g.nodal, g.short_mm, g.long_mm)
-    follows_viable = np.zeros(len(g.tp), dtype=bool)
-    if criterion == "mrecist":
-        follows_viable = ~g.nodal & (np.nan_to_num(g.base_viable_mm, nan=0.0) > 0)
-        measured_value = np.where(follows_viable, g.viable_mm, measured_value)
+    measured_value, follows_viable = criterion.target_measure(g)
     value = np.select(
         [g.status == _S["measured"], g.status == _S["too-small"], g.status == _S["absent"]],
         [measured_value, opts.too_small_mm, 0.0], default=np.nan).astype(float)
-    node_normal = float(recist11.NODE_NORMAL.value)
-    cr_ok = np.where(g.nodal & ~follows_viable, value < node_normal, value == 0)
-    cr_ok &= ~np.isnan(value)
+    cr_ok = criterion.target_cr(value, g, follows_viable) & ~np.isnan(value)
     return value, cr_ok
 
 
@@ -225,8 +245,8 @@ def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.nda
     return np.where(running >= span - 1, np.nan, running + lo).astype(float)
 
 
-def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[str, object]:
-    module = CRITERIA[criterion]
+def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions
+                     ) -> dict[str, object]:
     g, n = p.target, len(p.tps)
     value, cr_ok = _target_values(g, criterion, opts)
     missing = np.isnan(value)
@@ -250,31 +270,23 @@ def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[s
     has_nadir = ~np.isnan(nadir_um)
     nadir = np.nan_to_num(nadir_um).astype(np.int64)
     base = np.nan_to_num(base_um).astype(np.int64)
-    pd_min = (recist11.PD_ABSOLUTE.value if criterion == "recist1.1"
-              else Fraction(opts.mrecist_pd_min_mm).limit_denominator(1000))
-    pd_min_um = int(round(float(pd_min) * 1000))
-    grow = 1 + module.PD_INCREASE.value / 100
-    shrink = 1 - module.PR_DECREASE.value / 100
+    pd_min_um = int(round(float(criterion.pd_floor_mm(opts)) * 1000))
+    grow = 1 + criterion.pd_increase.value / 100
+    shrink = 1 - criterion.pr_decrease.value / 100
     # an actual increase is needed: with a nadir of 0 (a target CR) and mRECIST's 0 mm floor,
     # "0 >= 0 x 1.2" alone would call a sum that stays at 0 progression
-    pd_by_sum = has_nadir & (assessed > nadir) & _ge_fraction(assessed, nadir, grow) \
-        & (assessed - nadir >= pd_min_um)
-    missing_any = n_missing > 0
-    reappeared = prev_cr & ~all_cr & ~missing_any
-    rules = module.TARGET_RULES
-    choices = [
-        (starts, "", BASELINE_RULE),
-        (n_targets == 0, NONE, rules[NONE].id),
-        (pd_by_sum & ~missing_any, PD, rules[PD].id),
-        (pd_by_sum & missing_any, PD, rules["PD-proven-despite-missing"].id),
-        (reappeared, PD, rules["PD-reappearance"].id),
-        (missing_any, NE, rules[NE].id),
-        (all_cr, CR, rules[CR].id),
-        (_le_fraction(assessed, base, shrink), PR, rules[PR].id),
-    ]
-    conds = [c for c, _, _ in choices]
-    response = np.select(conds, [_RESP[r] for _, r, _ in choices], default=_RESP[SD])
-    rule = np.select(conds, [_RULE[i] for _, _, i in choices], default=_RULE[rules[SD].id])
+    facts = {
+        Fact.NO_TARGETS: n_targets == 0,
+        Fact.TARGET_MISSING: n_missing > 0,
+        Fact.SUM_PD: has_nadir & (assessed > nadir) & _ge_fraction(assessed, nadir, grow)
+        & (assessed - nadir >= pd_min_um),
+        Fact.REAPPEARED: prev_cr & ~all_cr,
+        Fact.ALL_TARGETS_CR: all_cr,
+        Fact.SUM_PR: _le_fraction(assessed, base, shrink),
+    }
+    response, rule = _decide(criterion.target_decisions, facts, n, _RESP)
+    response = np.where(starts, _RESP[""], response)
+    rule = np.where(starts, _RULE[BASELINE_RULE], rule)
     sum_mm = sum_um.to_numpy() / 1000.0
     base_mm = base_um / 1000.0
     nadir_mm = np.where(starts, np.nan, nadir_um / 1000.0)
@@ -289,49 +301,30 @@ def _target_response(p: Prepared, criterion: str, opts: EngineOptions) -> dict[s
     }
 
 
-def _non_target_response(p: Prepared, criterion: str) -> dict[str, object]:
-    module = CRITERIA[criterion]
+def _non_target_response(p: Prepared, criterion: CriterionDefinition) -> dict[str, object]:
     g, n = p.non_target, len(p.tps)
     status = np.where(g.status == _NOT_SEEN, _S["not-evaluated"], g.status)
-    gone = (status == _S["absent"]) | (g.nodal & (g.short_mm < float(recist11.NODE_NORMAL.value)))
-    progression = status == _S["progression"]
-    if criterion == "mrecist":
-        gone |= (g.viable_mm == 0) & ~progression
-        progression &= ~g.effusion | g.cytology
+    gone, progression = criterion.non_target_state(g, status)
     size = np.bincount(g.tp, minlength=n)
-    any_pd = np.bincount(g.tp, weights=progression, minlength=n) > 0
-    any_ne = np.bincount(g.tp, weights=status == _S["not-evaluated"], minlength=n) > 0
-    all_gone = np.bincount(g.tp, weights=gone, minlength=n) == size
-    rules = module.NON_TARGET_RULES
-    conds = [size == 0, any_pd, any_ne, all_gone]
-    values = [NONE, PD, NE, CR]
-    return {
-        "n_non_targets": size,
-        "_non_target": np.select(conds, [_RESP[v] for v in values], default=_RESP[NON_CR_NON_PD]),
-        "_non_target_rule": np.select(conds, [_RULE[rules[v].id] for v in values],
-                                      default=_RULE[rules[NON_CR_NON_PD].id]),
+    facts = {
+        Fact.NO_NON_TARGETS: size == 0,
+        Fact.NON_TARGET_PD: np.bincount(g.tp, weights=progression, minlength=n) > 0,
+        Fact.NON_TARGET_NE: np.bincount(g.tp, weights=status == _S["not-evaluated"],
+                                        minlength=n) > 0,
+        Fact.ALL_NON_TARGETS_GONE: np.bincount(g.tp, weights=gone, minlength=n) == size,
     }
+    response, rule = _decide(criterion.non_target_decisions, facts, n, _RESP)
+    return {"n_non_targets": size, "_non_target": response, "_non_target_rule": rule}
 
 
-def _new_lesions(p: Prepared, criterion: str) -> dict[str, object]:
-    module = CRITERIA[criterion]
+def _new_lesions(p: Prepared, criterion: CriterionDefinition) -> dict[str, object]:
     new, n = p.new, len(p.tps)
     status = new["status"].to_numpy(dtype=object)
     unequivocal = np.isin(status, UNEQUIVOCAL)
     equivocal = status == "equivocal"
-    if criterion == "mrecist" and len(new):
-        organ = new["organ"].str.lower()
-        long_axis = new["long_axis_mm"].to_numpy(dtype=float)
-        short = new["short_axis_mm"].to_numpy(dtype=float)
-        cytology = new["cytology_proven"].to_numpy(dtype=bool, na_value=False)
-        nodal = new["is_nodal"].to_numpy(dtype=bool, na_value=False)
-        small_liver = (organ == "liver").to_numpy() & (long_axis < float(mrecist.NEW_INTRAHEPATIC.value))
-        effusion = organ.isin(EFFUSION_ORGANS).to_numpy() & ~cytology
-        porta = organ.str.contains(PORTA_HEPATIS).to_numpy() & nodal \
-            & ~(short >= float(mrecist.PORTA_HEPATIS_NODE.value))
-        demoted = unequivocal & (small_liver | effusion | porta)
-        unequivocal &= ~demoted
-        equivocal |= demoted
+    demoted = criterion.new_lesion_demoted(new, unequivocal)
+    unequivocal = unequivocal & ~demoted
+    equivocal = equivocal | demoted
     # an unequivocal new lesion dates from the first time it was seen, even as equivocal
     tp = new["_tp"].to_numpy()
     seen = unequivocal | equivocal
@@ -346,42 +339,38 @@ def _new_lesions(p: Prepared, criterion: str) -> dict[str, object]:
     first_seen_at = np.where(first_by_tp == never, np.datetime64("NaT", "ns"),
                              first_by_tp.astype("datetime64[ns]"))
     yes = np.bincount(tp, weights=unequivocal, minlength=n) > 0
-    eq = np.bincount(tp, weights=equivocal, minlength=n) > 0
-    rules = module.NEW_RULES
-    new_values = {v: i for i, v in enumerate(NEW_VALUES)}
-    return {
-        "_new": np.select([yes, eq], [new_values[NEW_YES], new_values[NEW_EQUIVOCAL]],
-                          default=new_values[NEW_NO]),
-        "_new_rule": np.select([yes, eq], [_RULE[rules["yes"].id], _RULE[rules["equivocal"].id]],
-                               default=_RULE[rules["no"].id]),
-        "new_lesion_first_seen": first_seen_at,
-        "_new_yes": yes,
-    }
+    facts = {Fact.NEW_UNEQUIVOCAL: yes,
+             Fact.NEW_EQUIVOCAL: np.bincount(tp, weights=equivocal, minlength=n) > 0}
+    new_state, rule = _decide(criterion.new_lesion_decisions, facts, n,
+                              {v: i for i, v in enumerate(NEW_VALUES)})
+    return {"_new": new_state, "_new_rule": rule, "new_lesion_first_seen": first_seen_at,
+            "_new_yes": yes}
 
 
 @functools.cache
-def _overall_lookup(module: ModuleType) -> tuple[np.ndarray, list]:
+def _overall_lookup(criterion: CriterionDefinition) -> tuple[np.ndarray, list]:
     """The overall-response table as an array: [target, non-target, new yes?] → row index."""
-    rows = list(module.OVERALL.rows)
+    rows = list(criterion.overall.rows)
     index = np.full((len(RESPONSE_VALUES), len(RESPONSE_VALUES), 2), -1, dtype=np.int64)
-    for (target, non_target, new), row in module.OVERALL.compiled().items():
+    for (target, non_target, new), row in criterion.overall.compiled().items():
         index[_RESP[target], _RESP[non_target], int(new == NEW_YES)] = rows.index(row)
     return index, rows
 
 
-def assess_prepared(p: Prepared, criterion: str, options: EngineOptions | None = None
+def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | None = None
                     ) -> pd.DataFrame:
-    """Time-point responses for one criterion of a :func:`prepare`-d table."""
-    opts = options or EngineOptions()
-    module = CRITERIA[criterion]
+    """Time-point responses for one criterion (an id of :data:`CRITERIA`) of a
+    :func:`prepare`-d table."""
+    opts = options or AssessmentOptions()
+    definition: CriterionDefinition = CRITERIA[criterion].DEFINITION
     tps = p.tps
-    cols: dict[str, object] = {**_target_response(p, criterion, opts),
-                               **_non_target_response(p, criterion), **_new_lesions(p, criterion)}
+    cols: dict[str, object] = {**_target_response(p, definition, opts),
+                               **_non_target_response(p, definition), **_new_lesions(p, definition)}
     base = tps["is_baseline"].to_numpy(dtype=bool)
-    index, rows = _overall_lookup(module)
+    index, rows = _overall_lookup(definition)
     which = index[cols["_target"], cols["_non_target"], cols["_new_yes"].astype(int)]
     if (which[~base] < 0).any():  # cannot happen: the table test shows every combination is covered
-        raise AssertionError(f"{module.OVERALL.id}: a combination of states has no table line")
+        raise AssertionError(f"{definition.overall.id}: a combination of states has no table line")
     then = np.array([_RESP[r.then] for r in rows] + [0])
     rule = np.array([_RULE[r.id] for r in rows] + [_RULE[BASELINE_RULE]])
     which = np.where(base, len(rows), which)
@@ -411,9 +400,3 @@ def assess_prepared(p: Prepared, criterion: str, options: EngineOptions | None =
                      + [RULE_SOURCES.index(BASELINE_SOURCE)])[which], RULE_SOURCES),
     })
     return out
-
-
-def assess_timepoints(df: pd.DataFrame, criterion: str,
-                      options: EngineOptions | None = None) -> pd.DataFrame:
-    """Time-point responses for one criterion (``recist1.1`` or ``mrecist``) of a validated table."""
-    return assess_prepared(prepare(df), criterion, options)

@@ -12,9 +12,27 @@ References
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from response_tool.domain.vocabulary import EFFUSION_ORGANS, PORTA_HEPATIS, Organ
 
 from . import recist11
-from ._tables import CR, LENCIONI_2010, NE, NON_CR_NON_PD, NONE, PD, PR, SD, Rule, Source, Threshold
+from ._tables import (
+    CR,
+    LENCIONI_2010,
+    NE,
+    NON_CR_NON_PD,
+    NONE,
+    PD,
+    PR,
+    SD,
+    CriterionDefinition,
+    Rule,
+    Source,
+    Threshold,
+)
 
 S = Source
 CRITERION = "mrecist"
@@ -101,5 +119,60 @@ READING_RULES = {
 T3 = S(LENCIONI_2010, "Table 3 (overall response; same lines as RECIST 1.1 Table 1)")
 OVERALL = recist11.overall_table("MRECIST-OVERALL", "MRECIST", T3, T3)
 
-__all__ = ["CR", "PR", "SD", "PD", "NE", "OVERALL", "THRESHOLDS", "TARGET_RULES",
+
+
+# -- measurement selection and ordered decisions (what the engine runs) -----------------------------
+def pd_floor_mm(options: Any) -> Fraction:
+    """The absolute increase target PD needs: none in the paper; the option
+    ``mrecist_pd_min_mm`` (0 by default, :data:`PD_ABSOLUTE_DEFAULT`) sets one."""
+    return Fraction(options.mrecist_pd_min_mm).limit_denominator(1000)
+
+
+def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A non-nodal target that enhanced at baseline follows its viable (arterially enhancing)
+    diameter; every other target is measured as under RECIST 1.1
+    (:data:`ARTERIAL_ENHANCEMENT`)."""
+    follows_viable = ~g.nodal & (np.nan_to_num(g.base_viable_mm, nan=0.0) > 0)
+    value, _ = recist11.target_measure(g)
+    return np.where(follows_viable, g.viable_mm, value), follows_viable
+
+
+def non_target_state(g: Any, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A non-target is gone also when its enhancement has gone (viable 0 mm); an effusion or
+    ascites progresses only with cytological proof (Table 2)."""
+    gone, progression = recist11.non_target_state(g, status)
+    gone = gone | ((g.viable_mm == 0) & ~progression)
+    return gone, progression & (~g.effusion | g.cytology)
+
+
+def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
+    """Unequivocal new lesions that mRECIST counts only as equivocal: an intrahepatic lesion
+    below 10 mm (:data:`NEW_INTRAHEPATIC`), an effusion without cytology, a porta-hepatis node
+    below 20 mm short axis (:data:`PORTA_HEPATIS_NODE`)."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    organ = new["organ"].str.lower()
+    long_axis = new["long_axis_mm"].to_numpy(dtype=float)
+    short = new["short_axis_mm"].to_numpy(dtype=float)
+    cytology = new["cytology_proven"].to_numpy(dtype=bool, na_value=False)
+    nodal = new["is_nodal"].to_numpy(dtype=bool, na_value=False)
+    small_liver = (organ == Organ.LIVER.value).to_numpy() & (long_axis < NEW_INTRAHEPATIC.as_float)
+    effusion = organ.isin(EFFUSION_ORGANS).to_numpy() & ~cytology
+    porta = organ.str.contains(PORTA_HEPATIS).to_numpy() & nodal \
+        & ~(short >= PORTA_HEPATIS_NODE.as_float)
+    return unequivocal & (small_liver | effusion | porta)
+
+
+DEFINITION = CriterionDefinition(
+    id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
+    pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=recist11.target_cr,
+    target_decisions=recist11.target_decisions("MRECIST", TARGET_RULES),
+    non_target_state=non_target_state,
+    non_target_decisions=recist11.non_target_decisions("MRECIST", NON_TARGET_RULES),
+    new_lesion_demoted=new_lesion_demoted,
+    new_lesion_decisions=recist11.new_lesion_decisions("MRECIST", NEW_RULES),
+    overall=OVERALL,
+)
+
+__all__ = ["CR", "DEFINITION", "PR", "SD", "PD", "NE", "OVERALL", "THRESHOLDS", "TARGET_RULES",
            "NON_TARGET_RULES", "NEW_RULES"]

@@ -10,6 +10,11 @@ References
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from response_tool.domain.measurements import STATUSES
 
 from ._tables import (
     CR,
@@ -22,7 +27,11 @@ from ._tables import (
     PD,
     PR,
     SD,
+    CriterionDefinition,
+    Decision,
+    DecisionList,
     DecisionTable,
+    Fact,
     Row,
     Rule,
     Source,
@@ -198,3 +207,83 @@ def overall_table(table_id: str, prefix: str, t1: Source, t2: Source) -> Decisio
 
 
 OVERALL = overall_table("RECIST1.1-OVERALL", "RECIST1.1", T1, T2)
+
+
+# -- measurement selection and ordered decisions (what the engine runs) -----------------------------
+_ABSENT, _PROGRESSION = STATUSES.index("absent"), STATUSES.index("progression")
+
+
+def pd_floor_mm(options: Any) -> Fraction:
+    """The absolute increase target PD needs: 5 mm, whatever the options."""
+    return PD_ABSOLUTE.value
+
+
+def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each measured target's value: the short axis of a node, else the longest diameter
+    (section 4.2); no target follows a viable diameter."""
+    return np.where(g.nodal, g.short_mm, g.long_mm), np.zeros(len(g.tp), dtype=bool)
+
+
+def target_cr(value: np.ndarray, g: Any, follows_viable: np.ndarray) -> np.ndarray:
+    """CR of one target: a node below 10 mm short axis, any other lesion gone (0 mm); a target
+    that follows its viable diameter needs no enhancement left (0 mm)."""
+    return np.where(g.nodal & ~follows_viable, value < NODE_NORMAL.as_float, value == 0)
+
+
+def non_target_state(g: Any, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each non-target gone (absent, or a node below 10 mm) and progressed (unequivocally)."""
+    gone = (status == _ABSENT) | (g.nodal & (g.short_mm < NODE_NORMAL.as_float))
+    return gone, status == _PROGRESSION
+
+
+def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
+    """RECIST 1.1 counts every unequivocal new lesion."""
+    return np.zeros(len(unequivocal), dtype=bool)
+
+
+def target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
+    """The order in which a target response is decided (first match wins): PD first (even with
+    targets missing, once the assessed ones prove it), then NE, CR, PR; SD otherwise."""
+    return DecisionList(f"{prefix}-TARGET", "Target response", (
+        Decision(rules[NONE], NONE, when=(Fact.NO_TARGETS,)),
+        Decision(rules[PD], PD, when=(Fact.SUM_PD,), unless=(Fact.TARGET_MISSING,)),
+        Decision(rules["PD-proven-despite-missing"], PD, when=(Fact.SUM_PD, Fact.TARGET_MISSING)),
+        Decision(rules["PD-reappearance"], PD, when=(Fact.REAPPEARED,),
+                 unless=(Fact.TARGET_MISSING,)),
+        Decision(rules[NE], NE, when=(Fact.TARGET_MISSING,)),
+        Decision(rules[CR], CR, when=(Fact.ALL_TARGETS_CR,)),
+        Decision(rules[PR], PR, when=(Fact.SUM_PR,)),
+        Decision(rules[SD], SD),
+    ))
+
+
+def non_target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
+    """Non-target response: NONE without non-targets, then PD, NE, CR; otherwise non-CR/non-PD."""
+    return DecisionList(f"{prefix}-NON-TARGET", "Non-target response", (
+        Decision(rules[NONE], NONE, when=(Fact.NO_NON_TARGETS,)),
+        Decision(rules[PD], PD, when=(Fact.NON_TARGET_PD,)),
+        Decision(rules[NE], NE, when=(Fact.NON_TARGET_NE,)),
+        Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,)),
+        Decision(rules[NON_CR_NON_PD], NON_CR_NON_PD),
+    ))
+
+
+def new_lesion_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
+    """New lesions: yes when one is unequivocal, equivocal when one is, else no."""
+    return DecisionList(f"{prefix}-NEW", "New lesions", (
+        Decision(rules[NEW_YES], NEW_YES, when=(Fact.NEW_UNEQUIVOCAL,)),
+        Decision(rules["equivocal"], "equivocal", when=(Fact.NEW_EQUIVOCAL,)),
+        Decision(rules[NEW_NO], NEW_NO),
+    ))
+
+
+DEFINITION = CriterionDefinition(
+    id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
+    pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=target_cr,
+    target_decisions=target_decisions("RECIST1.1", TARGET_RULES),
+    non_target_state=non_target_state,
+    non_target_decisions=non_target_decisions("RECIST1.1", NON_TARGET_RULES),
+    new_lesion_demoted=new_lesion_demoted,
+    new_lesion_decisions=new_lesion_decisions("RECIST1.1", NEW_RULES),
+    overall=OVERALL,
+)

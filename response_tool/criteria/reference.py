@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterable
 from types import ModuleType
 
-from . import best_response, mrecist, recist11
-from ._tables import DecisionTable, Rule, Threshold
+from . import CRITERIA, best_response
+from ._tables import DecisionList, DecisionTable, Fact, Rule, Threshold
 
 
 def _cell(text: object) -> str:
@@ -31,6 +31,22 @@ def _rules(title: str, rules: Iterable[Rule], results: Iterable[str] | None = No
     for result, rule in zip(results or [""] * 100, rules, strict=False):
         shown = result.split("-")[0] if result.startswith("PD-") else result  # PD-reappearance → PD
         lines.append(f"| `{rule.id}` | {shown} | {_cell(rule.description)} | {_cell(rule.source)} |")
+    return lines + [""]
+
+
+def _decisions(decisions: DecisionList) -> list[str]:
+    """An ordered decision list: its lines in the order they decide (first match wins)."""
+    lines = [f"**{decisions.title}** (`{decisions.id}`; first matching line wins)", "",
+             "| # | rule_id | result | when | meaning | source |", "|---|---|---|---|---|---|"]
+    for i, d in enumerate(decisions.lines, 1):
+        lines.append(f"| {i} | `{d.rule.id}` | {d.then} | {_cell(d.condition)} | "
+                     f"{_cell(d.rule.description)} | {_cell(d.rule.source)} |")
+    return lines + [""]
+
+
+def _facts() -> list[str]:
+    lines = ["| fact | meaning |", "|---|---|"]
+    lines += [f"| `{f.name.lower()}` | {_cell(f.value)} |" for f in Fact]
     return lines + [""]
 
 
@@ -54,12 +70,11 @@ def _criterion(module: ModuleType, name: str) -> list[str]:
     return [
         f"## {name}", "",
         "### Thresholds", "", *_thresholds(module.THRESHOLDS), "",
-        "### Target, non-target and new-lesion states", "",
-        *_rules("Target lesions", module.TARGET_RULES.values(), module.TARGET_RULES.keys()),
-        *_rules("Non-target lesions", module.NON_TARGET_RULES.values(),
-                module.NON_TARGET_RULES.keys()),
-        *_rules("New lesions", module.NEW_RULES.values(), module.NEW_RULES.keys()),
+        "### Target, non-target and new-lesion states, in the order they are decided", "",
+        *[line for dl in module.DEFINITION.decision_lists for line in _decisions(dl)],
         "### Overall time-point response", "", *_table(module.OVERALL),
+        "### Reading rules (applied while a reader annotates)", "",
+        *_rules("Reading rules", module.READING_RULES.values()),
     ]
 
 
@@ -72,9 +87,14 @@ def markdown() -> str:
         "RESPONSES.csv / BOR.csv and its published source. Generated from the same objects the engine",
         "and the tests use. The reasoning and the choices the papers leave open are in",
         "[criteria.md](criteria.md).", "",
-        *_criterion(recist11, "RECIST 1.1"),
-        *_criterion(mrecist, "mRECIST"),
+        "## Facts the decision lists read", "",
+        "The engine establishes these at each time point from the values each criterion selects",
+        "(RECIST 1.1: longest diameters, short axes of nodes; mRECIST: viable diameters of the",
+        "targets that enhanced at baseline); each criterion's lists then decide in order.", "",
+        *_facts(),
+        *[line for module in CRITERIA.values() for line in _criterion(module, module.NAME)],
         "## Best overall response", "",
+        "### Options and their defaults", "", *_thresholds(best_response.THRESHOLDS), "",
         *_rules("Without confirmation, and the cases around Table 3",
                 best_response.RULES.values()),
         *_table(best_response.CONFIRMATION),
