@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from response_tool._atomic import atomic_write
+from response_tool.io._atomic import atomic_write
 
 
 def _column(values: pd.Series, decimals: int) -> pa.Array:

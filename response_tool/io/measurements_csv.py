@@ -64,7 +64,7 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
 def write_measurements(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write a measurements table as the CSV :func:`read_measurements` reads (whole or not at
     all): booleans as ``true`` / ``false``, empty cells for missing values."""
-    from response_tool._atomic import atomic_write
+    from response_tool.io._atomic import atomic_write
 
     out = frame.copy()
     for col in ("is_nodal", "cytology_proven"):
