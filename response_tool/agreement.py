@@ -33,13 +33,15 @@ import numpy as np
 import pandas as pd
 
 from response_tool.domain.errors import AgreementInputError
-from response_tool.domain.vocabulary import ADJUDICATOR, Criterion
+from response_tool.domain.vocabulary import ADJUDICATOR, ORDINAL_SCALE, TABULATED_AS, Criterion
 from response_tool.io.tables import read_table
 
 #: The ordinal response scale, best first.
-ORDINAL = ("CR", "PR", "SD", "PD")
-#: Response label → position on :data:`ORDINAL` (NE and unknown labels are not on the scale).
-SCALE_CODE = {"CR": 0, "PR": 1, "SD": 2, "NON-CR/NON-PD": 2, "PD": 3}
+ORDINAL = tuple(r.value for r in ORDINAL_SCALE)
+#: Response label → position on :data:`ORDINAL` (NE and unknown labels are not on the scale;
+#: NON-CR/NON-PD sits with SD).
+SCALE_CODE = {**{r: i for i, r in enumerate(ORDINAL)},
+              **{k.value: ORDINAL.index(v.value) for k, v in TABULATED_AS.items()}}
 #: Binary partitions of the scale: name → (label, class of CR, PR, SD, PD).
 PARTITIONS: dict[str, tuple[str, tuple[int, int, int, int]]] = {
     "cr_vs_noncr": ("CR vs non-CR", (0, 1, 1, 1)),

@@ -83,9 +83,8 @@ class AssessmentResult:
 
 
 def _counts(values: pd.Series) -> str:
-    order = ["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"]
     counts = values.value_counts()
-    return ", ".join(f"{k} {int(counts[k])}" for k in order if counts.get(k, 0)) or "none"
+    return ", ".join(f"{k} {int(counts[k])}" for k in bor.ORDER if counts.get(k, 0)) or "none"
 
 
 def _to_frame(measurements: object) -> pd.DataFrame:

@@ -183,6 +183,19 @@ class DecisionList:
         raise AssertionError("unreachable: the last line has no condition")
 
 
+@dataclass(frozen=True)
+class BaselineCheck:
+    """A check of the baseline targets (may this lesion be a target?): which lesions fail it
+    (``fails(targets)`` → mask) and what the reader is told (``message(targets, mask)`` → one
+    text per failing lesion). ``order`` places it among every criterion's checks, which is the
+    order warnings are listed in."""
+
+    threshold: Threshold
+    order: int
+    fails: Callable[[Any], Any]
+    message: Callable[[Any, Any], Any]
+
+
 @dataclass(frozen=True, eq=False)  # one object per criterion: hashed by identity
 class CriterionDefinition:
     """Everything the engine needs of one criterion: its thresholds, how it selects each
@@ -210,6 +223,8 @@ class CriterionDefinition:
     new_lesion_demoted: Callable[[Any, Any], Any]
     new_lesion_decisions: DecisionList
     overall: DecisionTable
+    #: which baseline lesions may be targets under this criterion
+    baseline_checks: tuple[BaselineCheck, ...] = ()
 
     @property
     def decision_lists(self) -> tuple[DecisionList, ...]:

@@ -7,19 +7,36 @@ kept, marked overridden, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import mrecist, recist11
-from ._tables import Threshold
+from . import CRITERIA
+from ._tables import BaselineCheck
 
 WARNING_COLUMNS = ("patient_id", "reader_id", "lesion_id", "criterion", "check_id", "message",
                    "limit", "source", "overridden", "override_reason")
 
 
-def _warnings(rows: pd.DataFrame, criterion: str, t: Threshold, messages: pd.Series) -> pd.DataFrame:
+@dataclass(frozen=True)
+class BaselineTargets:
+    """The baseline targets of a measurements table, as the checks read them."""
+
+    rows: pd.DataFrame
+    nodal: np.ndarray
+    short: np.ndarray
+    long_axis: np.ndarray
+    viable: np.ndarray
+    thickness: np.ndarray
+    read: np.ndarray       # one code per patient × reader
+    n_targets: np.ndarray  # targets of the lesion's read
+    rank: np.ndarray       # the lesion's position among them
+
+
+def _warnings(rows: pd.DataFrame, criterion: str, check: BaselineCheck, messages: pd.Series
+              ) -> pd.DataFrame:
+    t = check.threshold
     reason = rows["override_reason"].astype(str).str.strip() if len(rows) else pd.Series(dtype=str)
     return pd.DataFrame({
         "patient_id": rows["patient_id"].to_numpy(), "reader_id": rows["reader_id"].to_numpy(),
@@ -29,12 +46,10 @@ def _warnings(rows: pd.DataFrame, criterion: str, t: Threshold, messages: pd.Ser
     }, columns=list(WARNING_COLUMNS))
 
 
-def _fmt(values: pd.Series) -> pd.Series:
-    return values.astype(float).map("{:g}".format).astype(str)
-
-
 def baseline_warnings(df: pd.DataFrame, criteria: tuple[str, ...]) -> pd.DataFrame:
-    """Warnings for the baseline lesions of a validated measurements table.
+    """Warnings for the baseline lesions of a validated measurements table: the baseline checks
+    of each criterion in ``criteria`` (``CriterionDefinition.baseline_checks``), listed in their
+    ``order``.
 
     Only the failing lesions are turned into text, so checking a 100 000-patient cohort costs a
     few vectorised comparisons.
@@ -48,57 +63,24 @@ def baseline_warnings(df: pd.DataFrame, criteria: tuple[str, ...]) -> pd.DataFra
     base = df.loc[at_base.to_numpy(dtype=bool) & (df["role"] == "target").to_numpy(), needed]
     if base.empty:
         return pd.DataFrame(columns=list(WARNING_COLUMNS))
-    nodal = base["is_nodal"].fillna(False).to_numpy(dtype=bool)
-    short = base["short_axis_mm"].to_numpy(dtype=float)
-    long_axis = base["long_axis_mm"].to_numpy(dtype=float)
-    viable = base["viable_long_axis_mm"].to_numpy(dtype=float)
-    thickness = (base["slice_thickness_mm"].to_numpy(dtype=float) if "slice_thickness_mm" in base
-                 else np.full(len(base), np.nan))
-    minimum = np.where(thickness > recist11.THICK_SLICE.as_float, 2 * thickness,
-                       recist11.MEASURABLE.as_float)
-    parts: list[pd.DataFrame] = []
-
-    def add(mask: np.ndarray, criterion: str, t: Threshold,
-            text: Callable[[pd.DataFrame, np.ndarray], pd.Series]) -> None:
-        """Warnings for the rows in ``mask``; ``text`` builds their messages from those rows."""
-        if mask.any():
-            rows = base[mask]
-            parts.append(_warnings(rows, criterion, t, text(rows, mask)))
-
-    def ids(rows: pd.DataFrame) -> pd.Series:
-        return rows["lesion_id"].astype(str)
-
-    add(nodal & (short < recist11.NODE_TARGET.as_float), "recist1.1", recist11.NODE_TARGET,
-        lambda b, m: "node " + ids(b) + ": short axis " + _fmt(b["short_axis_mm"]) + " mm < 15 mm "
-        "is not measurable; record it as non-target (10–15 mm) or not at all (< 10 mm)")
-    if "mrecist" in criteria:
-        porta = base["organ"].astype(str).str.lower().str.contains("porta hepatis").to_numpy()
-        add(nodal & porta & (short < mrecist.PORTA_HEPATIS_NODE.as_float), "mrecist",
-            mrecist.PORTA_HEPATIS_NODE, lambda b, m: "porta-hepatis node " + ids(b)
-            + ": short axis " + _fmt(b["short_axis_mm"]) + " mm < 20 mm is not malignant by mRECIST")
-    add(~nodal & (long_axis < minimum), "recist1.1", recist11.MEASURABLE,
-        lambda b, m: "lesion " + ids(b) + ": longest diameter " + _fmt(b["long_axis_mm"]) + " mm < "
-        + _fmt(pd.Series(minimum[m], index=b.index)) + " mm is not measurable; record it as "
-        "non-target")
-    if "mrecist" in criteria:
-        add(~nodal & ~(viable > 0), "mrecist", mrecist.ARTERIAL_ENHANCEMENT,
-            lambda b, m: "lesion " + ids(b) + ": no arterial enhancement recorded at baseline; "
-            "under mRECIST it follows RECIST 1.1 (total long axis)")
     read = (base["_read"].to_numpy() if "_read" in base.columns
             else base.groupby(["patient_id", "reader_id"], sort=False).ngroup().to_numpy())
-    n_targets = np.bincount(read)[read]
-    rank = base.groupby(read, sort=False).cumcount().to_numpy()
-    add(rank >= recist11.MAX_TARGETS.as_float, "recist1.1", recist11.MAX_TARGETS,
-        lambda b, m: pd.Series(n_targets[m], index=b.index).astype(str) + " targets for patient "
-        + b["patient_id"].astype(str) + ", reader " + b["reader_id"].astype(str)
-        + "; at most 5 — make " + ids(b) + " non-target")
-    organ = base["organ"].astype(str).str.lower().where(~nodal, "lymph nodes")
-    per_organ = base.groupby([read, pd.factorize(organ)[0]], sort=False)
-    n_same = per_organ["lesion_id"].transform("size").to_numpy()
-    rank_same = per_organ.cumcount().to_numpy()
-    add(rank_same >= recist11.MAX_PER_ORGAN.as_float, "recist1.1", recist11.MAX_PER_ORGAN,
-        lambda b, m: pd.Series(n_same[m], index=b.index).astype(str) + " targets in "
-        + organ[m] + "; at most 2 per organ — make " + ids(b) + " non-target")
+    targets = BaselineTargets(
+        rows=base, nodal=base["is_nodal"].fillna(False).to_numpy(dtype=bool),
+        short=base["short_axis_mm"].to_numpy(dtype=float),
+        long_axis=base["long_axis_mm"].to_numpy(dtype=float),
+        viable=base["viable_long_axis_mm"].to_numpy(dtype=float),
+        thickness=(base["slice_thickness_mm"].to_numpy(dtype=float)
+                   if "slice_thickness_mm" in base else np.full(len(base), np.nan)),
+        read=read, n_targets=np.bincount(read)[read],
+        rank=base.groupby(read, sort=False).cumcount().to_numpy())
+    checks = sorted(((c, crit) for crit in CRITERIA if crit in criteria
+                     for c in CRITERIA[crit].DEFINITION.baseline_checks), key=lambda x: x[0].order)
+    parts = []
+    for check, criterion in checks:
+        mask = np.asarray(check.fails(targets), dtype=bool)
+        if mask.any():
+            parts.append(_warnings(base[mask], criterion, check, check.message(targets, mask)))
     if not parts:
         return pd.DataFrame(columns=list(WARNING_COLUMNS))
     out = pd.concat(parts, ignore_index=True)

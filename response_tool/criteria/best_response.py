@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from response_tool.domain.vocabulary import BEST_FIRST
+
 from ._tables import (
     CR,
     EISENHAUER_2009,
@@ -60,7 +62,7 @@ NE_TOLERATED = Threshold(
 THRESHOLDS = (CONFIRM_WEEKS, SD_MIN_WEEKS, NE_TOLERATED)
 
 #: Best-first order of time-point responses for the unconfirmed BOR.
-ORDER = (CR, PR, SD, NON_CR_NON_PD, PD, NE)
+ORDER = tuple(r.value for r in BEST_FIRST)
 
 
 def _row(first: str, subsequent: str, met: str | None, then: str, text: str) -> Row:

@@ -28,6 +28,7 @@ from ._tables import (
     PD,
     PR,
     SD,
+    BaselineCheck,
     CriterionDefinition,
     Rule,
     Source,
@@ -163,6 +164,20 @@ def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
     return unequivocal & (small_liver | effusion | porta)
 
 
+BASELINE_CHECKS = (
+    BaselineCheck(
+        PORTA_HEPATIS_NODE, 20, lambda t: t.nodal & t.rows["organ"].astype(str).str.lower()
+        .str.contains(PORTA_HEPATIS).to_numpy() & (t.short < PORTA_HEPATIS_NODE.as_float),
+        lambda t, m: "porta-hepatis node " + recist11.ids(t.rows[m]) + ": short axis "
+        + recist11.mm(t.rows["short_axis_mm"][m], t.rows.index[m])
+        + " mm < 20 mm is not malignant by mRECIST"),
+    BaselineCheck(
+        ARTERIAL_ENHANCEMENT, 40, lambda t: ~t.nodal & ~(t.viable > 0),
+        lambda t, m: "lesion " + recist11.ids(t.rows[m]) + ": no arterial enhancement recorded at "
+        "baseline; under mRECIST it follows RECIST 1.1 (total long axis)"),
+)
+
+
 DEFINITION = CriterionDefinition(
     id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
     pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=recist11.target_cr,
@@ -172,6 +187,7 @@ DEFINITION = CriterionDefinition(
     new_lesion_demoted=new_lesion_demoted,
     new_lesion_decisions=recist11.new_lesion_decisions("MRECIST", NEW_RULES),
     overall=OVERALL,
+    baseline_checks=BASELINE_CHECKS,
 )
 
 __all__ = ["CR", "DEFINITION", "PR", "SD", "PD", "NE", "OVERALL", "THRESHOLDS", "TARGET_RULES",

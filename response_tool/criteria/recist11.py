@@ -13,8 +13,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from response_tool.domain.measurements import STATUSES
+from response_tool.domain.vocabulary import NODES_AS_ONE_ORGAN
 
 from ._tables import (
     CR,
@@ -27,6 +29,7 @@ from ._tables import (
     PD,
     PR,
     SD,
+    BaselineCheck,
     CriterionDefinition,
     Decision,
     DecisionList,
@@ -277,6 +280,53 @@ def new_lesion_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
     ))
 
 
+# -- baseline checks: which lesions may be targets (section 3) -----------------------------------
+def ids(rows: pd.DataFrame) -> pd.Series:
+    return rows["lesion_id"].astype(str)
+
+
+def mm(values: pd.Series | np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(values, index=index).astype(float).map("{:g}".format).astype(str)
+
+
+def _measurable_minimum(t: Any) -> np.ndarray:
+    return np.where(t.thickness > THICK_SLICE.as_float, 2 * t.thickness, MEASURABLE.as_float)
+
+
+def _organs(t: Any) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Each target's organ (all nodes one organ), targets in it, and its rank there."""
+    organ = t.rows["organ"].astype(str).str.lower().where(~t.nodal, NODES_AS_ONE_ORGAN)
+    per_organ = t.rows.groupby([t.read, pd.factorize(organ)[0]], sort=False)
+    return organ, per_organ["lesion_id"].transform("size").to_numpy(), per_organ.cumcount().to_numpy()
+
+
+BASELINE_CHECKS = (
+    BaselineCheck(
+        NODE_TARGET, 10, lambda t: t.nodal & (t.short < NODE_TARGET.as_float),
+        lambda t, m: "node " + ids(t.rows[m]) + ": short axis " + mm(t.rows["short_axis_mm"][m],
+                                                                        t.rows.index[m])
+        + " mm < 15 mm is not measurable; record it as non-target (10–15 mm) or not at all "
+        "(< 10 mm)"),
+    BaselineCheck(
+        MEASURABLE, 30, lambda t: ~t.nodal & (t.long_axis < _measurable_minimum(t)),
+        lambda t, m: "lesion " + ids(t.rows[m]) + ": longest diameter "
+        + mm(t.rows["long_axis_mm"][m], t.rows.index[m]) + " mm < "
+        + mm(_measurable_minimum(t)[m], t.rows.index[m]) + " mm is not measurable; record it as "
+        "non-target"),
+    BaselineCheck(
+        MAX_TARGETS, 50, lambda t: t.rank >= MAX_TARGETS.as_float,
+        lambda t, m: pd.Series(t.n_targets[m], index=t.rows.index[m]).astype(str)
+        + " targets for patient " + t.rows["patient_id"][m].astype(str) + ", reader "
+        + t.rows["reader_id"][m].astype(str) + "; at most 5 — make " + ids(t.rows[m])
+        + " non-target"),
+    BaselineCheck(
+        MAX_PER_ORGAN, 60, lambda t: _organs(t)[2] >= MAX_PER_ORGAN.as_float,
+        lambda t, m: pd.Series(_organs(t)[1][m], index=t.rows.index[m]).astype(str)
+        + " targets in " + _organs(t)[0][m] + "; at most 2 per organ — make " + ids(t.rows[m])
+        + " non-target"),
+)
+
+
 DEFINITION = CriterionDefinition(
     id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
     pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=target_cr,
@@ -286,4 +336,5 @@ DEFINITION = CriterionDefinition(
     new_lesion_demoted=new_lesion_demoted,
     new_lesion_decisions=new_lesion_decisions("RECIST1.1", NEW_RULES),
     overall=OVERALL,
+    baseline_checks=BASELINE_CHECKS,
 )

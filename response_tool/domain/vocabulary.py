@@ -76,6 +76,10 @@ BEST_FIRST = (Response.CR, Response.PR, Response.SD, Response.NON_CR_NON_PD, Res
 REPORTED = (Response.CR, Response.PR, Response.SD, Response.PD, Response.NE)
 #: Objective response (responders).
 OBJECTIVE = (Response.CR, Response.PR)
+#: The ordinal scale agreement statistics and cohort tables use, best first (NE is off it).
+ORDINAL_SCALE = (Response.CR, Response.PR, Response.SD, Response.PD)
+#: NON-CR/NON-PD (non-target disease only) is counted with SD: neither response nor progression.
+TABULATED_AS = {Response.NON_CR_NON_PD: Response.SD}
 
 
 class NewLesions(StrEnum):
@@ -144,5 +148,6 @@ NODES_AS_ONE_ORGAN = "lymph nodes"
 ADJUDICATOR = "ADJ"
 
 __all__ = ["ADJUDICATOR", "BEST_FIRST", "EFFUSION_ORGANS", "NODES_AS_ONE_ORGAN", "OBJECTIVE",
-           "PORTA_HEPATIS", "REPORTED", "UNEQUIVOCAL_STATUSES", "Criterion", "DiameterKind",
+           "ORDINAL_SCALE", "PORTA_HEPATIS", "REPORTED", "TABULATED_AS", "UNEQUIVOCAL_STATUSES",
+           "Criterion", "DiameterKind",
            "NewLesions", "Organ", "Phase", "Response", "Role", "Status"]

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from response_tool.domain.errors import ReportInputError
-from response_tool.domain.vocabulary import ADJUDICATOR, OBJECTIVE, REPORTED, Criterion, Response
+from response_tool.domain.vocabulary import (
+    ADJUDICATOR,
+    OBJECTIVE,
+    REPORTED,
+    TABULATED_AS,
+    Criterion,
+    Response,
+)
 from response_tool.io.tables import read_table
 
 # -- the words of the report, from the vocabulary (plain strings: the CSV cells' spelling) ---------
@@ -29,7 +36,7 @@ CROSSED = (Criterion.RECIST11.value, Criterion.MRECIST.value)
 #: the categories every table and figure shows
 CATEGORIES = tuple(r.value for r in REPORTED)
 #: NON-CR/NON-PD (no target lesion) is tabulated with SD: neither response nor progression.
-AS_CATEGORY = {Response.NON_CR_NON_PD.value: Response.SD.value}
+AS_CATEGORY = {k.value: v.value for k, v in TABULATED_AS.items()}
 #: what a label that is none of the categories is tabulated as
 NOT_EVALUABLE = Response.NE.value
 #: objective response (responders), and disease control

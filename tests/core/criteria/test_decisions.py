@@ -57,7 +57,8 @@ def test_targets_decide_pd_before_ne_and_cr_before_pr():
 
 def test_no_criterion_name_branch_outside_the_criterion_modules():
     """Only recist11.py / mrecist.py may decide by criterion; everything else asks the registry."""
-    pattern = re.compile(r"""(==|!=|\bin\b)\s*\(?\s*["'](recist1\.1|mrecist)["']""")
+    name = r"""["'](recist1\.1|mrecist)["']"""
+    pattern = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*{name}|{name}\s*(==|!=|\bin\b|\bnot\s+in\b)""")
     offenders = []
     for path in [*CORE.rglob("*.py"), *(CORE.parent / "plugins").rglob("*.py")]:
         if path.name in ("recist11.py", "mrecist.py", "vocabulary.py"):
