@@ -32,12 +32,8 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse parser whose usage errors end with exit code 2 and a hint (argparse's default)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="response-tool",
         description="Tumour-response assessment (RECIST 1.1, mRECIST, hepatic tumour burden).",
     )
