@@ -30,15 +30,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NON_CONTRAST = "non-contrast"
-ARTERIAL = "arterial"
-PORTAL_VENOUS = "portal-venous"
-DELAYED = "delayed"
-HEPATOBILIARY = "hepatobiliary"
-UNKNOWN = "unknown"
+from response_tool.domain.vocabulary import Phase
+
+# the vocabulary's phases, as the plain text they are written as
+NON_CONTRAST = Phase.NON_CONTRAST.value
+ARTERIAL = Phase.ARTERIAL.value
+PORTAL_VENOUS = Phase.PORTAL_VENOUS.value
+DELAYED = Phase.DELAYED.value
+HEPATOBILIARY = Phase.HEPATOBILIARY.value
+UNKNOWN = Phase.UNKNOWN.value
 
 #: The phases a series can be labelled with.
-PHASES: tuple[str, ...] = (NON_CONTRAST, ARTERIAL, PORTAL_VENOUS, DELAYED, HEPATOBILIARY, UNKNOWN)
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 
 
 @dataclass(frozen=True)
