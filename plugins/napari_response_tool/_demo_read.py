@@ -12,13 +12,16 @@ from typing import Any
 
 import numpy as np
 
+from response_tool.domain.vocabulary import DiameterKind, Phase, Role
+
 from ._widgets.reading import ReadingPanel
+from ._widgets.reading.layout import NO_ENHANCEMENT
 
 
 def _image_layer(panel: ReadingPanel, phase: str) -> Any:
     """The current time point's image of ``phase`` (any loaded one if the study is unknown)."""
     assert panel.session is not None
-    images = panel._images(panel.session.current) or panel._images()
+    images = panel.context.images(panel.session.current) or panel.context.images()
     for layer in images:
         if layer.metadata["response_tool"].get("phase") == phase:
             return layer
@@ -39,12 +42,12 @@ def draw(panel: ReadingPanel, lesion_id: str, kind: str, ends_xyz_mm: list[list[
     """Show the ``phase`` image, select the lesion and kind, and draw the line on its layer."""
     assert panel.session is not None
     image = _image_layer(panel, phase)
-    for layer in panel._images():
+    for layer in panel.context.images():
         layer.visible = layer is image
     panel.select_lesion(lesion_id)
     panel.set_kind(kind)
     world = snap_to_voxels(image, ends_xyz_mm)
-    shapes = panel._shapes(panel.session.current)
+    shapes = panel.annotations.lines.layer(panel.session.current)
     shapes.add_lines([world])  # the same event a line drawn by hand emits
     m = panel.session.measurement(lesion_id)
     return None if m is None else m.diameter(kind)
@@ -63,17 +66,18 @@ def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) ->
             continue
         if lid not in known:
             panel.add_lesion(lesion["role"], lesion["organ"], bool(lesion["is_nodal"]))
-        if lesion["role"] in ("non-target", "new"):  # a click on the lesion marks it present
-            centre = snap_to_voxels(_image_layer(panel, "portal-venous"),
+        if lesion["role"] in (Role.NON_TARGET, Role.NEW):  # a click on the lesion marks it present
+            centre = snap_to_voxels(_image_layer(panel, Phase.PORTAL_VENOUS),
                                     [tp["center_xyz_mm"], tp["center_xyz_mm"]])[0]
             panel.add_mark(lid, centre)
             continue
-        draw(panel, lid, "long", tp["long_axis_endpoints_xyz_mm"], "portal-venous")
+        draw(panel, lid, DiameterKind.LONG, tp["long_axis_endpoints_xyz_mm"], Phase.PORTAL_VENOUS)
         if lesion["is_nodal"]:
-            draw(panel, lid, "short", tp["short_axis_endpoints_xyz_mm"], "portal-venous")
+            draw(panel, lid, DiameterKind.SHORT, tp["short_axis_endpoints_xyz_mm"],
+                 Phase.PORTAL_VENOUS)
         elif tp.get("viable_endpoints_xyz_mm") and tp.get("viable_long_axis_mm"):
-            draw(panel, lid, "viable", tp["viable_endpoints_xyz_mm"], "arterial")
+            draw(panel, lid, DiameterKind.VIABLE, tp["viable_endpoints_xyz_mm"], Phase.ARTERIAL)
         else:
             panel.select_lesion(lid)
-            panel._status_clicked("none")
-    panel._show_date_layers()  # both phases of this time point visible again
+            panel.set_status(NO_ENHANCEMENT)
+    panel.show_date_layers()  # both phases of this time point visible again

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from response_tool.domain.vocabulary import Phase
 from response_tool.io import StudyInfo, load_series, scan_dicom
 
 from ._layers import volume_layer_data
@@ -24,7 +25,7 @@ from ._layers import volume_layer_data
 ReaderFunction = Callable[[Any], list[tuple[Any, dict[str, Any], str]]]
 
 #: Phases opened by default from a multi-series study, in display order.
-READING_PHASES = ("arterial", "portal-venous")
+READING_PHASES = (Phase.ARTERIAL, Phase.PORTAL_VENOUS)
 _SNIFF_FILES = 50
 
 
@@ -95,7 +96,7 @@ def show_series_picker(path: Any) -> Any:
         if viewer is None:
             return None
         _, panel = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
-        if panel.scan is None or panel.path_label.text() != str(path):
+        if panel.scan is None or panel.folder != Path(path):
             panel.open_folder(path)
         return panel
     except Exception:  # noqa: BLE001 - the picker is a convenience; opening must not fail

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     import napari
 
-    from .session import open_demo_session, open_reading_demo, phantom_burden
+    from ._demo_session import open_demo_session, open_reading_demo, phantom_burden
 
     viewer = napari.Viewer(show=not headless, title="response-tool — liver phantom")
     session = open_demo_session(viewer, phantom)
@@ -141,6 +141,7 @@ def write_reports(out: Path, exported: dict[str, Path]) -> list[Path]:
 
     from response_tool.agreement import agreement, format_text
     from response_tool.assessment import assess
+    from response_tool.domain.vocabulary import Criterion
     from response_tool.report import build_report
 
     written = [build_report(exported["responses"], out / "report", bor=exported["bor"]).index]
@@ -157,7 +158,7 @@ def write_reports(out: Path, exported: dict[str, Path]) -> list[Path]:
     paths = cohort.generate_cohort(folder, n_patients=300, n_readers=3, seed=0)
     result = assess(paths["measurements"], burden=paths["burden"])
     result.to_csv(folder / "responses.csv", folder / "bor.csv")
-    text = format_text(agreement(folder / "responses.csv", "mrecist", bor=folder / "bor.csv",
+    text = format_text(agreement(folder / "responses.csv", Criterion.MRECIST, bor=folder / "bor.csv",
                                  n_boot=500, seed=0))
     (folder / "agreement_mrecist_bor.txt").write_text(text, encoding="utf-8")
     report = build_report(folder / "responses.csv", folder / "report", bor=folder / "bor.csv",

@@ -74,13 +74,13 @@ def test_reader_opens_the_reading_pair_of_the_baseline(phantom_dir):
 
 def test_opening_a_patient_folder_in_the_viewer_docks_the_series_picker(make_napari_viewer,
                                                                          phantom_dir):
-    from napari_response_tool._widgets.reading import PATIENT_PANELS, viewer_key
+    from napari_response_tool._context import ViewerContext
 
     viewer = make_napari_viewer()
     viewer.open(str(phantom_dir / "RT-PHANTOM-001"), plugin="response-tool")
     assert [lay.metadata["response_tool"]["phase"] for lay in viewer.layers] == [
         "portal-venous", "arterial"]
-    panel = PATIENT_PANELS[viewer_key(viewer)]
+    panel = ViewerContext.of(viewer).patient_panel
     assert panel.tree.topLevelItemCount() == 3  # baseline + 2 follow-ups to pick from
     follow_up = panel.tree.topLevelItem(1)
     panel.load_items([follow_up.child(0)])

@@ -46,8 +46,8 @@ def test_phase_override_changes_what_is_loaded(make_napari_viewer, phantom_dir):
 
 
 def test_demo_session_renders_both_phases_side_by_side_at_the_lesion(make_napari_viewer, phantom_dir):
+    from napari_response_tool._demo_session import open_demo_session
     from napari_response_tool._screenshots import save_screenshot
-    from napari_response_tool.session import open_demo_session
 
     viewer = make_napari_viewer()
     session = open_demo_session(viewer, phantom_dir)

@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool.domain.errors import ResponseToolError
+from response_tool.domain.vocabulary import DiameterKind
 from response_tool.reading.adjudication import (
     ADJUDICATOR,
     Comparison,
@@ -37,7 +38,8 @@ from response_tool.reading.adjudication import (
 )
 from response_tool.reading.store import ReadKey
 
-from .reading import PANELS, viewer_key
+from .._context import ViewerContext
+from .reading.annotation_kinds import line_label
 
 if TYPE_CHECKING:
     import napari
@@ -52,6 +54,7 @@ class AdjudicationPanel(QWidget):
     def __init__(self, napari_viewer: napari.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        self.context = ViewerContext.of(napari_viewer)  # the read open in the Reading panel
         self.comparison: Comparison | None = None
         self._layers: dict[str, Any] = {}   # reader → shapes layer of their lines (current date)
         self.readers_box = QLineEdit("")
@@ -89,29 +92,22 @@ class AdjudicationPanel(QWidget):
         layout.addWidget(take_button)
 
     # -- comparing ------------------------------------------------------------------------------
-    def _reading(self) -> Any:
-        panel = PANELS.get(viewer_key(self.viewer))
-        if panel is None or panel.session is None:
-            raise ResponseToolError("open a read in the Reading panel first")
-        return panel
-
     def compare(self, readers: list[str] | None = None) -> Comparison | None:
         """Compare the readers of the patient open in the Reading panel and draw their lines."""
         try:
-            reading = self._reading()
+            session = self.context.require_session()
             text = self.readers_box.text().strip()
             readers = readers or ([r.strip() for r in text.split(",") if r.strip()] or None)
-            self.comparison = compare(reading.session.store, reading.session.key.patient_id,
-                                      readers)
+            self.comparison = compare(session.store, session.key.patient_id, readers)
         except ResponseToolError as exc:
             self.summary.setText(str(exc))
             return None
-        if self._follow not in reading.date_listeners:
-            reading.date_listeners.append(self._follow)
+        if self._follow not in self.context.date_listeners:
+            self.context.date_listeners.append(self._follow)
         self._fill_tables()
         self.source_box.clear()
         self.source_box.addItems(self.comparison.readers)
-        self.show_lines(reading.session.current)
+        self.show_lines(session.current)
         return self.comparison
 
     def _follow(self, date: str) -> None:
@@ -140,17 +136,17 @@ class AdjudicationPanel(QWidget):
         c = self.comparison
         if c is None:
             return
-        store = self._reading().session.store
+        store = self.context.require_session().store
         for i, reader in enumerate(c.readers):
             lines, labels = [], []
             for m in store.measurements(ReadKey(c.patient_id, reader)):
                 if m.date != date:
                     continue
-                for kind, suffix in (("long", ""), ("short", " ⊥"), ("viable", " v")):
+                for kind in DiameterKind:
                     ends = m.endpoints(kind)
                     if ends:
                         lines.append(np.asarray(ends, dtype=float))
-                        labels.append(f"{reader}: {m.lesion_id}{suffix}")
+                        labels.append(f"{reader}: {line_label(m.lesion_id, kind)}")
             layer = self._layer(reader, READER_COLOURS[i % len(READER_COLOURS)], i)
             layer.data = []
             layer.features = {"label": np.array([], dtype=object)}
@@ -178,25 +174,24 @@ class AdjudicationPanel(QWidget):
     def start_adj(self, from_reader: str) -> ReadKey | None:
         """Start (or restart) the ADJ read from ``from_reader``'s read and open it for editing."""
         try:
-            reading = self._reading()
-            key = start_adjudication(reading.session.store, reading.session.key.patient_id,
-                                     from_reader)
+            session = self.context.require_session()
+            key = start_adjudication(session.store, session.key.patient_id, from_reader)
         except ResponseToolError as exc:
             self.summary.setText(str(exc))
             return None
-        self._open_adj(reading)
+        self._open_adj()
         self.summary.setText(f"ADJ started from {from_reader}'s read; saved in "
-                             f"{reading.session.store.path}. Take other readers' values or redraw.")
+                             f"{session.store.path}. Take other readers' values or redraw.")
         return key
 
     def take(self, from_reader: str, lesion_id: str, date: str) -> None:
         """Put ``from_reader``'s value of ``lesion_id`` at ``date`` into ADJ."""
-        reading = self._reading()
-        patient = reading.session.key.patient_id
-        if ADJUDICATOR not in reading.session.store.readers(patient):
+        session = self.context.require_session()
+        patient = session.key.patient_id
+        if ADJUDICATOR not in session.store.readers(patient):
             raise ResponseToolError("start ADJ from one reader first")
-        take_value(reading.session.store, patient, from_reader, lesion_id, date)
-        self._open_adj(reading)
+        take_value(session.store, patient, from_reader, lesion_id, date)
+        self._open_adj()
         self.summary.setText(f"ADJ now has {from_reader}'s {lesion_id} at {date}.")
 
     def _take_selected(self) -> None:
@@ -215,16 +210,12 @@ class AdjudicationPanel(QWidget):
         except ResponseToolError as exc:
             self.summary.setText(str(exc))
 
-    def _open_adj(self, reading: Any) -> None:
-        session = reading.session
-        if session.key.reader_id != ADJUDICATOR:
-            current = session.current
-            reading.start(session.key.patient_id, list(reading._studies.values()),
-                          session.store, reader_id=ADJUDICATOR, load_study=reading._load_study)
-            if current in reading.session.dates:
-                reading.go_to(current)
+    def _open_adj(self) -> None:
+        """The ADJ read, open (or re-read) in the Reading panel at the same time point."""
+        if self.context.require_session().key.reader_id != ADJUDICATOR:
+            self.context.open_reader(ADJUDICATOR)
         else:
-            reading.reload()
+            self.context.reload_read()
 
 
 def _fill(table: QTableWidget, header: list[str], rows: list[list[Any]],

@@ -29,11 +29,12 @@ from qtpy.QtWidgets import (
 
 from response_tool import burden
 from response_tool.domain.errors import ResponseToolError
+from response_tool.domain.vocabulary import Organ, Phase
+
+from .._context import ViewerContext
 
 if TYPE_CHECKING:
     import napari
-
-    from .reading import ReadingPanel
 
 LIVER, TUMOUR = burden.LIVER_LABEL, burden.TUMOUR_LABEL
 
@@ -44,7 +45,7 @@ class BurdenPanel(QWidget):
     def __init__(self, napari_viewer: napari.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
-        self.reading: ReadingPanel | None = None
+        self.context = ViewerContext.of(napari_viewer)  # the read, its time point and images
         self.first: int | None = None
         self.last: int | None = None
         self.slices: tuple[int, ...] = ()
@@ -108,24 +109,15 @@ class BurdenPanel(QWidget):
         visual_row.addWidget(visual_button, 0, 2)
         layout.addLayout(visual_row)
 
-    # -- context -----------------------------------------------------------------------------
-    def attach(self, reading: ReadingPanel) -> None:
-        """Work on the read (store, time point, images) of ``reading``."""
-        self.reading = reading
-
+    # -- the read ----------------------------------------------------------------------------
     def _date(self) -> str:
-        if self.reading is None:
-            from .reading import PANELS, viewer_key
-
-            self.reading = PANELS.get(viewer_key(self.viewer))
-        if self.reading is None or self.reading.session is None:
-            raise ResponseToolError("open a read in the Reading panel first")
-        return self.reading.session.current
+        """The read's current time point (raises with a message when no read is open)."""
+        return self.context.require_session().current
 
     def _image(self) -> Any:
-        assert self.reading is not None
-        images = self.reading._images(self._date())
-        portal = [x for x in images if x.metadata["response_tool"].get("phase") == "portal-venous"]
+        images = self.context.images(self._date())
+        portal = [x for x in images
+                  if x.metadata["response_tool"].get("phase") == Phase.PORTAL_VENOUS]
         if not (portal or images):
             raise ResponseToolError("load this time point's images first")
         return (portal or images)[0]
@@ -205,8 +197,7 @@ class BurdenPanel(QWidget):
         """Start tumour outlines (label 2) on the proposed slices from the lesions measured at
         this time point: each an ellipsoid from its long (and short) axis. Returns the number of
         slices touched; the reader edits the result."""
-        assert self.reading is not None
-        session = self.reading.session
+        session = self.context.session
         if session is None or not self.slices:
             return 0
         image = self._image()
@@ -217,7 +208,7 @@ class BurdenPanel(QWidget):
         for m in session.store.measurements(session.key):
             les = lesions[m.lesion_id]
             if m.date != session.current or not m.long_endpoints or les.is_nodal \
-                    or "liver" not in les.organ.lower():
+                    or Organ.LIVER not in les.organ.lower():
                 continue
             measured.append((np.asarray(m.long_endpoints, dtype=float), m.short_axis_mm))
         touched = burden.tumours_from_diameters(
@@ -277,8 +268,7 @@ class BurdenPanel(QWidget):
         except ResponseToolError as exc:
             self.result_label.setText(str(exc))
             return None
-        assert self.reading is not None and self.reading.session is not None
-        s = self.reading.session
+        s = self.context.require_session()
         s.store.set_burden(s.key, s.current, estimate)
         self.result_label.setText(f"visual estimate {html.escape(category)} "
                                   f"({estimate.scheme}) saved with {s.current}")
@@ -286,9 +276,9 @@ class BurdenPanel(QWidget):
 
     def save(self) -> None:
         """Store the estimate with the current time point in the read store."""
-        if self.estimate is None or self.reading is None or self.reading.session is None:
+        s = self.context.session
+        if self.estimate is None or s is None:
             self.result_label.setText("nothing to save yet: outline the proposed slices")
             return
-        s = self.reading.session
         s.store.set_burden(s.key, s.current, self.estimate)
         self.result_label.setText(self.result_label.text() + f" — saved with {s.current}")

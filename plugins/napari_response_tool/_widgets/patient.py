@@ -26,8 +26,10 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool.domain.errors import ResponseToolError
+from response_tool.domain.vocabulary import Phase
 from response_tool.io import PHASES, DicomScan, SeriesInfo, StudyInfo, load_series, scan_dicom
 
+from .._context import ViewerContext
 from .._layers import DEFAULT_WINDOW, WINDOW_PRESETS, volume_layer_data
 from .._reader import reading_series
 
@@ -50,10 +52,11 @@ class PatientPanel(QWidget):
     def __init__(self, napari_viewer: napari.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
-        from .reading import PATIENT_PANELS, viewer_key
-
-        PATIENT_PANELS[viewer_key(napari_viewer)] = self  # the Reading panel reads from here
+        self.context = ViewerContext.of(napari_viewer)
+        self.context.register_patient(self)  # the Reading panel takes the studies from here
         self.scan: DicomScan | None = None
+        #: the patient folder open (None until one is)
+        self.folder: Path | None = None
         self._series_by_uid: dict[tuple[str, int], SeriesInfo] = {}
 
         self.path_label = QLabel("No patient folder open.")
@@ -118,6 +121,7 @@ class PatientPanel(QWidget):
             _notify_error(str(exc))
             return None
         self.scan = scan
+        self.folder = Path(folder)
         self.path_label.setText(str(folder))
         self._fill_tree(scan)
         n_series = sum(len(s.series) for s in scan.studies)
@@ -203,7 +207,7 @@ class PatientPanel(QWidget):
     def load_series(self, series: list[SeriesInfo]) -> None:
         window = self.window_box.currentText()
         # portal-venous first, arterial last: the last layer is drawn on top.
-        order = {"portal-venous": 0, "arterial": 1}
+        order = {Phase.PORTAL_VENOUS: 0, Phase.ARTERIAL: 1}
         for s in sorted(series, key=lambda s: order.get(s.phase.phase, -1)):
             self.status.setText(f"Loading {s.description} ({s.n_slices} slices) …")
             try:
@@ -231,7 +235,7 @@ class PatientPanel(QWidget):
 
     def _label_grid(self) -> None:
         """Name the panes in side-by-side mode (pane k shows layer k of the layer list)."""
-        overlay = self.viewer.text_overlay
+        overlay = self.viewer.canvas.overlays.text
         names = [layer.name for layer in self.viewer.layers]
         overlay.text = "   |   ".join(f"{i + 1}: {n}" for i, n in enumerate(names))
         overlay.visible = bool(self.viewer.canvas.grid.enabled and names)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from response_tool.criteria import CRITERIA
+
 if TYPE_CHECKING:
     import napari
 
@@ -128,7 +130,7 @@ class ReadingDemo:
                 lines.append(f"  {date} ({tag}): not read yet")
                 continue
             parts = []
-            for crit in ("recist1.1", "mrecist"):
+            for crit in CRITERIA:
                 r = responses[crit]
                 change = r["pct_change_from_baseline"]
                 change_text = "" if change != change else f", {change:+.1f} % vs baseline"
@@ -165,7 +167,7 @@ def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> 
     viewer.reset_view()
     viewer.scene.camera.zoom *= BODY_ZOOM
     reading.select_lesion("T1")  # jumps to T1's slice and centres it
-    n = sum(len(layer.data) for layer in reading._layers.values())
+    n = sum(len(layer.data) for layer in reading.annotations.lines.layers.values())
     return ReadingDemo(reading, store_path, n)
 
 
@@ -174,6 +176,7 @@ def phantom_burden(session: DemoSession, dates: list[str]) -> list[dict[str, Any
     import numpy as np
 
     from response_tool import burden
+    from response_tool.domain.vocabulary import Phase
     from response_tool.io import load_image, load_label_map
 
     gt = session.ground_truth
@@ -181,7 +184,7 @@ def phantom_burden(session: DemoSession, dates: list[str]) -> list[dict[str, Any
     for tp in gt.get("timepoints", []):
         if tp["date"] not in dates:
             continue
-        image = load_image(session.phantom / tp["series"]["portal-venous"]["folder"])
+        image = load_image(session.phantom / tp["series"][Phase.PORTAL_VENOUS]["folder"])
         labels = load_label_map(session.phantom / tp["label_map"], image)
         present = set(np.unique(labels).tolist())
         est = burden.volumetric_from_labels(

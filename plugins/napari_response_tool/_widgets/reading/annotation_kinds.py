@@ -1,0 +1,216 @@
+"""The two kinds of annotation layer of the Reading panel, and what their items mean.
+
+One napari layer of each kind per time point, in patient millimetres:
+
+* :class:`Lines` (a shapes layer, ``diameters <date>``): a lesion's long, short or viable
+  diameter, labelled on the canvas (``T1``, ``T1 ⊥``, ``T1 v``) and coloured by kind;
+* :class:`Marks` (a points layer, ``lesion marks <date>``): where a non-target or new lesion is.
+
+A kind says how its items map onto the reading session (which lesion and diameter an item is,
+what is stored for it, how to record and forget it); the events of both are handled by one
+handler (:mod:`.annotations`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from response_tool.domain.vocabulary import DiameterKind, Role
+from response_tool.reading.session import LineRecord
+
+if TYPE_CHECKING:
+    from ..._context import CurrentImage
+    from .annotations import Annotations
+
+#: what an item of a layer is: (lesion id, what — a diameter kind, or MARK)
+Item = tuple[str, str]
+MARK = "mark"
+COLORS = {DiameterKind.LONG: "yellow", DiameterKind.SHORT: "cyan", DiameterKind.VIABLE: "orange"}
+#: canvas label per diameter kind: "T1" (long), "T1 ⊥" (short), "T1 v" (viable)
+SUFFIX = {DiameterKind.LONG: "", DiameterKind.SHORT: " ⊥", DiameterKind.VIABLE: " v"}
+
+
+def line_label(lesion_id: str, kind: str) -> str:
+    """A line's canvas label (``T1``, ``T1 ⊥``, ``T1 v``)."""
+    return lesion_id + SUFFIX[DiameterKind(kind)]
+
+
+class LayerKind(ABC):
+    """One kind of annotation layer, one layer per time point; what its items mean."""
+
+    def __init__(self, owner: Annotations) -> None:
+        self.owner = owner
+        self.panel = owner.panel
+        #: date → layer
+        self.layers: dict[str, Any] = {}
+
+    def layer(self, date: str) -> Any:
+        """The layer of ``date`` (created on first use, wired to the one handler)."""
+        if date not in self.layers:
+            layer = self._create(date)
+            layer.events.data.connect(lambda event, d=date: self.owner.on_data(self, d, event))
+            self.layers[date] = layer
+        return self.layers[date]
+
+    # -- what a kind says ------------------------------------------------------------------
+    @abstractmethod
+    def _create(self, date: str) -> Any:
+        """A new, empty layer of ``date`` in the viewer."""
+
+    @abstractmethod
+    def clear(self, layer: Any) -> None:
+        """Empty ``layer`` (items and features)."""
+
+    @abstractmethod
+    def item(self, layer: Any, index: int) -> Item:
+        """What item ``index`` of ``layer`` is (lesion id, diameter kind or MARK)."""
+
+    @abstractmethod
+    def new_item(self, lesion_id: str | None) -> Item | None:
+        """What an item added now (``lesion_id`` selected) is, or None to refuse it (the reader
+        is told why)."""
+
+    @abstractmethod
+    def label(self, layer: Any, index: int, item: Item) -> None:
+        """Make item ``index`` show what it is (features, canvas label, colour)."""
+
+    @abstractmethod
+    def coords(self, layer: Any, index: int) -> np.ndarray:
+        """Item ``index`` in world mm (z, y, x), as the session stores it."""
+
+    @abstractmethod
+    def stored(self, date: str, item: Item) -> Any:
+        """What the session holds for ``item`` at ``date`` (None: nothing)."""
+
+    @abstractmethod
+    def store(self, item: Item, coords: np.ndarray, image: CurrentImage,
+              slice_index: int | None) -> str:
+        """Record the item in the session; returns what to tell the reader."""
+
+    @abstractmethod
+    def forget(self, date: str, item: Item) -> None:
+        """The reader deleted the item: the session forgets it."""
+
+
+class Lines(LayerKind):
+    """Diameters: a shapes layer of lines per time point."""
+
+    def _create(self, date: str) -> Any:
+        return self.panel.viewer.add_shapes(
+            ndim=3, name=f"diameters {date}", edge_width=0.8, edge_color="yellow",
+            face_color="transparent", features=_empty("lesion_id", "kind", "label"),
+            text={"string": "{label}", "size": 12, "color": "white",
+                  "anchor": "upper_left", "translation": (0, -2, 0)})
+
+    def clear(self, layer: Any) -> None:
+        layer.data = []
+        layer.features = _empty("lesion_id", "kind", "label")
+
+    def put(self, date: str, lesion_id: str, kind: str, ends: Any) -> None:
+        layer = self.layer(date)
+        layer.feature_defaults = {"lesion_id": lesion_id, "kind": str(kind),
+                                  "label": line_label(lesion_id, kind)}
+        layer.add_lines([np.asarray(ends)], edge_color=COLORS[DiameterKind(kind)])
+
+    def item(self, layer: Any, index: int) -> Item:
+        return str(layer.features.loc[index, "lesion_id"]), str(layer.features.loc[index, "kind"])
+
+    def new_item(self, lesion_id: str | None) -> Item | None:
+        if lesion_id is None:
+            self.panel.say("select a lesion first (or add one with t), then draw")
+            return None
+        return lesion_id, str(self.panel.kind)
+
+    def label(self, layer: Any, index: int, item: Item) -> None:
+        lesion_id, kind = item
+        features = layer.features.copy()
+        features.loc[index, "lesion_id"] = lesion_id
+        features.loc[index, "kind"] = kind
+        features.loc[index, "label"] = line_label(lesion_id, kind)
+        layer.features = features  # re-assigning refreshes the canvas labels
+        colors = np.asarray(layer.edge_color).copy()
+        colors[index] = _rgba(COLORS[DiameterKind(kind)])
+        layer.edge_color = colors
+
+    def coords(self, layer: Any, index: int) -> np.ndarray:
+        data = np.asarray(layer.data[index], dtype=float)
+        return np.asarray([layer.data_to_world(p) for p in (data[0], data[-1])], dtype=float)
+
+    def stored(self, date: str, item: Item) -> Any:
+        m = self.owner.session.measurement(item[0], date)
+        return None if m is None else m.endpoints(DiameterKind(item[1]))
+
+    def store(self, item: Item, coords: np.ndarray, image: CurrentImage,
+              slice_index: int | None) -> str:
+        lesion_id, kind = item
+        length = self.owner.session.record_line(lesion_id, kind, LineRecord(
+            coords.tolist(), image.series_uid, image.phase, slice_index))
+        return f"{lesion_id} {kind} diameter {length:.1f} mm"
+
+    def forget(self, date: str, item: Item) -> None:
+        self.owner.session.clear_diameter(item[0], item[1], date)
+
+
+class Marks(LayerKind):
+    """Non-target and new lesions: a points layer of marks per time point."""
+
+    def _create(self, date: str) -> Any:
+        return self.panel.viewer.add_points(
+            np.empty((0, 3)), ndim=3, name=f"lesion marks {date}", size=6, symbol="ring",
+            face_color="transparent", border_color="magenta", features=_empty("lesion_id"),
+            text={"string": "{lesion_id}", "size": 11, "color": "magenta",
+                  "anchor": "upper_left"})
+
+    def clear(self, layer: Any) -> None:
+        layer.data = np.empty((0, 3))
+        layer.features = _empty("lesion_id")
+
+    def put(self, date: str, lesion_id: str, point: Any) -> None:
+        layer = self.layer(date)
+        layer.feature_defaults = {"lesion_id": lesion_id}
+        layer.add(np.asarray([point], dtype=float))
+
+    def item(self, layer: Any, index: int) -> Item:
+        return str(layer.features.loc[index, "lesion_id"]), MARK
+
+    def new_item(self, lesion_id: str | None) -> Item | None:
+        role = self.owner.session.lesion(lesion_id).role if lesion_id else None
+        if role not in (Role.NON_TARGET, Role.NEW):
+            self.panel.say("select a non-target or new lesion, then click where it is")
+            return None
+        assert lesion_id is not None
+        return lesion_id, MARK
+
+    def label(self, layer: Any, index: int, item: Item) -> None:
+        features = layer.features.copy()
+        features.loc[index, "lesion_id"] = item[0]
+        layer.features = features
+
+    def coords(self, layer: Any, index: int) -> np.ndarray:
+        return np.asarray(layer.data_to_world(layer.data[index]), dtype=float)
+
+    def stored(self, date: str, item: Item) -> Any:
+        m = self.owner.session.measurement(item[0], date)
+        return None if m is None else m.mark_point
+
+    def store(self, item: Item, coords: np.ndarray, image: CurrentImage,
+              slice_index: int | None) -> str:
+        self.owner.session.record_point(item[0], coords.tolist(), image.series_uid, image.phase,
+                                        slice_index)
+        return f"{item[0]} marked at slice {slice_index}"
+
+    def forget(self, date: str, item: Item) -> None:
+        self.owner.session.clear_point(item[0], date)
+
+
+def _empty(*columns: str) -> dict[str, np.ndarray]:
+    return {c: np.array([], dtype=object) for c in columns}
+
+
+def _rgba(name: str) -> list[float]:
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    return list(transform_color(name)[0])

@@ -1,0 +1,247 @@
+"""The Reading panel's widgets, their arrangement, and what they show (no reading logic here).
+
+:class:`ReadingLayout` builds the controls (reader, time point, lesion, diameter kind, status
+buttons), the lesion and response tables and the message lines; the panel
+(:mod:`.panel`) connects them to the reading session and fills them through :meth:`show_lesions`,
+:meth:`show_responses` and :meth:`show_messages`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from response_tool.criteria import CRITERIA
+from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
+from response_tool.reading.session import LesionRow
+
+LESION_COLUMNS = ("Lesion", "Role", "Organ", "Baseline", "Previous", "Now", "State")
+RESPONSE_ROWS = (("Sum (mm)", "sum_mm"), ("vs baseline (%)", "pct_change_from_baseline"),
+                 ("vs nadir (%)", "pct_change_from_nadir"), ("Target", "target_response"),
+                 ("Non-target", "non_target_response"), ("New lesions", "new_lesions"),
+                 ("Overall", "overall_response"), ("Rule", "rule_id"))
+#: the status buttons' action for "no arterial enhancement" (mRECIST: viable diameter 0 mm)
+NO_ENHANCEMENT = "none"
+#: the status buttons: label → what they record
+STATUS_BUTTONS = (("Present", Status.PRESENT), ("Too small (s)", Status.TOO_SMALL),
+                  ("Disappeared (d)", Status.ABSENT), ("Not evaluable", Status.NOT_EVALUATED),
+                  ("No enhancement (e)", NO_ENHANCEMENT), ("Progression", Status.PROGRESSION),
+                  ("Equivocal", Status.EQUIVOCAL))
+KIND_LABELS = {DiameterKind.LONG: "long axis (1)", DiameterKind.SHORT: "short axis (2)",
+               DiameterKind.VIABLE: "viable, arterial (3)"}
+KINDS = tuple(DiameterKind)
+
+
+class ReadingLayout(QWidget):
+    """The Reading panel's widgets (see the module docstring); ``shortcuts`` is the key help."""
+
+    def __init__(self, shortcuts: tuple[tuple[str, str], ...]) -> None:
+        super().__init__()
+        self.reader_box = QLineEdit(os.environ.get("RESPONSE_TOOL_READER", "R1"))
+        self.lead_box = QLineEdit(os.environ.get("RESPONSE_TOOL_LEAD_READER", ""))
+        self.lead_box.setPlaceholderText("none: each reader selects targets")
+        self.lead_box.setToolTip("Study option: targets fixed by a lead reader. A new read starts "
+                                 "with the lead reader's lesions (ids, roles, organs — no "
+                                 "diameters), to be re-measured blind.")
+        self.store_label = QLabel("")
+        self.store_label.setWordWrap(True)
+        self.date_box = QComboBox()
+
+        self.role_box = QComboBox()
+        self.role_box.addItems([r.value for r in Role])
+        self.organ_box = QComboBox()
+        self.organ_box.setEditable(True)
+        self.organ_box.addItems([o.value for o in Organ])
+        self.nodal_box = QCheckBox("nodal")
+        self.add_button = QPushButton("Add lesion (t)")
+
+        self.kind_group = QButtonGroup(self)
+        kinds = QHBoxLayout()
+        kinds.addWidget(QLabel("Draw:"))
+        for i, kind in enumerate(KINDS):
+            button = QRadioButton(KIND_LABELS[kind])
+            button.setChecked(i == 0)
+            self.kind_group.addButton(button, i)
+            kinds.addWidget(button)
+
+        status_row = QGridLayout()
+        #: what each status button records → the button
+        self.status_buttons: dict[str, QPushButton] = {}
+        for i, (label, status) in enumerate(STATUS_BUTTONS):
+            b = QPushButton(label)
+            self.status_buttons[str(status)] = b
+            status_row.addWidget(b, i // 4, i % 4)
+
+        self.lesion_table = QTableWidget(0, len(LESION_COLUMNS))
+        self.lesion_table.setHorizontalHeaderLabels(list(LESION_COLUMNS))
+        self.lesion_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.lesion_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.lesion_table.verticalHeader().setVisible(False)
+
+        self.response_table = QTableWidget(len(RESPONSE_ROWS), len(CRITERIA))
+        self.response_table.setHorizontalHeaderLabels([c.NAME for c in CRITERIA.values()])
+        self.response_table.setVerticalHeaderLabels([r for r, _ in RESPONSE_ROWS])
+        self.response_title = QLabel("Responses")
+        self.problem_label = QLabel("")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextFormat(Qt.TextFormat.PlainText)  # messages hold "<" and ">"
+        self.warning_label = QLabel("")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning_label.setStyleSheet("color: #f0b030")
+        self.open_button = QPushButton("Open the read of the patient in the Patient panel")
+        self.export_button = QPushButton("Export CSVs…")
+        help_label = QLabel("Keys: " + ";  ".join(f"<b>{k}</b> {v}" for k, v in shortcuts))
+        help_label.setWordWrap(True)
+
+        top = QGridLayout()
+        top.addWidget(QLabel("Reader:"), 0, 0)
+        top.addWidget(self.reader_box, 0, 1)
+        top.addWidget(QLabel("Time point:"), 0, 2)
+        top.addWidget(self.date_box, 0, 3)
+        top.addWidget(QLabel("Targets from:"), 1, 0)
+        top.addWidget(self.lead_box, 1, 1)
+        top.addWidget(self.store_label, 2, 0, 1, 4)
+        lesion_row = QHBoxLayout()
+        lesion_row.addWidget(self.role_box)
+        lesion_row.addWidget(self.organ_box, 1)
+        lesion_row.addWidget(self.nodal_box)
+        lesion_row.addWidget(self.add_button)
+
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.open_button)
+        layout.addLayout(top)
+        layout.addLayout(lesion_row)
+        layout.addLayout(kinds)
+        layout.addLayout(status_row)
+        self.response_table.setMinimumHeight(
+            self.response_table.horizontalHeader().height() + 27 * len(RESPONSE_ROWS))
+        layout.addWidget(self.lesion_table, 2)
+        layout.addWidget(self.response_title)
+        layout.addWidget(self.response_table, 3)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.export_button)
+        layout.addWidget(help_label)
+
+    # -- the controls' state -----------------------------------------------------------------
+    @property
+    def kind(self) -> DiameterKind:
+        """The diameter kind a line drawn now measures."""
+        return KINDS[max(self.kind_group.checkedId(), 0)]
+
+    def set_kind(self, kind: str) -> None:
+        self.kind_group.button(KINDS.index(DiameterKind(kind))).setChecked(True)
+
+    def selected_lesion(self) -> str | None:
+        rows = self.lesion_table.selectionModel().selectedRows() if self.lesion_table.model() else []
+        if not rows:
+            return None
+        item = self.lesion_table.item(rows[0].row(), 0)
+        return item.text() if item else None
+
+    def select_lesion(self, lesion_id: str) -> None:
+        for row in range(self.lesion_table.rowCount()):
+            if self.lesion_table.item(row, 0).text() == lesion_id:
+                self.lesion_table.selectRow(row)
+                return
+
+    def step_lesion(self, delta: int) -> None:
+        n = self.lesion_table.rowCount()
+        if not n:
+            return
+        rows = self.lesion_table.selectionModel().selectedRows()
+        current = rows[0].row() if rows else -1
+        self.lesion_table.selectRow((current + delta) % n)
+
+    def set_dates(self, dates: list[str]) -> None:
+        """The time point box: baseline first, then the follow-ups (without emitting)."""
+        self.date_box.blockSignals(True)
+        self.date_box.clear()
+        self.date_box.addItems([f"{d}{'  (baseline)' if i == 0 else f'  (follow-up {i})'}"
+                                for i, d in enumerate(dates)])
+        self.date_box.blockSignals(False)
+
+    def show_date(self, index: int) -> None:
+        self.date_box.blockSignals(True)
+        self.date_box.setCurrentIndex(index)
+        self.date_box.blockSignals(False)
+
+    # -- what the widgets show ---------------------------------------------------------------
+    def show_lesions(self, rows: list[LesionRow]) -> None:
+        """The lesion table (keeps the selection; signals blocked while filling)."""
+        selected = self.selected_lesion()
+        self.lesion_table.blockSignals(True)
+        resize = self.lesion_table.rowCount() != len(rows)
+        self.lesion_table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            role = r.role + (" (node)" if r.is_nodal else "")
+            for j, text in enumerate((r.lesion_id, role, r.organ, r.baseline, r.previous, r.current,
+                                      r.state)):
+                resize |= _set_text(self.lesion_table, i, j, text)
+        if resize:
+            self.lesion_table.resizeColumnsToContents()
+        self.lesion_table.blockSignals(False)
+        if selected:
+            self.select_lesion(selected)
+
+    def show_responses(self, title: str, responses: dict[str, dict[str, Any]]) -> None:
+        """The response table: one column per criterion (:data:`CRITERIA`), one row per value."""
+        self.response_title.setText(title)
+        resize = False
+        for col, crit in enumerate(CRITERIA):
+            rec = responses.get(crit, {})
+            for row, (_, name) in enumerate(RESPONSE_ROWS):
+                text = _fmt(rec.get(name), pct=name.startswith("pct"))
+                resize |= _set_text(self.response_table, row, col, text)
+        if resize:
+            self.response_table.resizeColumnsToContents()
+
+    def show_messages(self, problem: str, warnings: list[str]) -> None:
+        self.problem_label.setText(problem)
+        self.warning_label.setText("\n".join(f"⚠ {w}" for w in warnings[:8]))
+
+    def say(self, text: str) -> None:
+        """A message to the reader (the problem line)."""
+        self.problem_label.setText(text)
+
+
+def _fmt(value: Any, pct: bool = False) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:+.1f}" if pct else f"{value:.1f}"
+    return str(value)
+
+
+def _set_text(table: QTableWidget, row: int, col: int, text: str) -> bool:
+    """Set a cell's text, reusing its item (a new item per update repaints the whole table);
+    True when the text grew wider than the column may hold (the caller resizes columns)."""
+    item = table.item(row, col)
+    if item is None:
+        table.setItem(row, col, QTableWidgetItem(text))
+        return True
+    if item.text() == text:
+        return False
+    grew = len(text) > len(item.text())
+    item.setText(text)
+    return grew

@@ -1,0 +1,273 @@
+"""Reading panel: lesions and their diameters per time point, RECIST 1.1 and mRECIST side by side.
+
+The reader picks a lesion and a diameter kind (long, short, viable), then draws a line with
+napari's line tool on the current axial slice; the line's length in millimetres, its endpoints,
+slice, series UID and phase are stored at once (:mod:`response_tool.reading.store`) and the
+responses are recomputed. Editing a line (moving a vertex) updates every number.
+
+The panel is a view over the core's :class:`~response_tool.reading.session.ReadingSession`, which
+it shares with the other panels of its viewer through the
+:class:`~napari_response_tool._context.ViewerContext`. Its parts: the widgets (:mod:`.layout`), the
+annotation layers ↔ session (:mod:`.annotations`) and the keys (:mod:`.keys`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qtpy.QtWidgets import QFileDialog
+
+from response_tool.domain.errors import ResponseToolError
+from response_tool.domain.vocabulary import DiameterKind, Phase, Role
+from response_tool.reading.session import ReadingSession
+from response_tool.reading.store import ReadKey, ReadStore
+
+from ..._context import StudyLoader, ViewerContext
+from .annotations import Annotations
+from .keys import SHORTCUTS, bind_keys
+from .layout import NO_ENHANCEMENT, ReadingLayout
+
+if TYPE_CHECKING:
+    import napari
+
+    from response_tool.io import StudyInfo
+
+
+class ReadingPanel(ReadingLayout):
+    """Dock widget: the read of the open patient by one reader (see the module docstring)."""
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__(SHORTCUTS)
+        self.viewer = napari_viewer
+        self.context = ViewerContext.of(napari_viewer)
+        self.context.register_reading(self)
+        self.store_path: Path | None = None
+        self.annotations = Annotations(self)
+
+        self.date_box.currentIndexChanged.connect(self._date_chosen)
+        self.add_button.clicked.connect(self.add_lesion_from_controls)
+        for status, button in self.status_buttons.items():
+            button.clicked.connect(lambda _=False, s=status: self.set_status(s))
+        self.lesion_table.itemSelectionChanged.connect(self._lesion_selected)
+        self.open_button.clicked.connect(self.open_from_patient_panel)
+        self.export_button.clicked.connect(self._choose_export)
+        bind_keys(napari_viewer, self)
+
+    @property
+    def session(self) -> ReadingSession | None:
+        """The open read (the viewer's, shared with the other panels)."""
+        return self.context.session
+
+    @property
+    def date_listeners(self) -> list[Any]:
+        """Called with the new date whenever the time point changes (the context's list)."""
+        return self.context.date_listeners
+
+    # the annotation layers, by date (tests and benchmarks reach them by these names)
+    @property
+    def _layers(self) -> dict[str, Any]:
+        return self.annotations.lines.layers
+
+    @property
+    def _marks(self) -> dict[str, Any]:
+        return self.annotations.marks.layers
+
+    def _shapes(self, date: str) -> Any:
+        return self.annotations.lines.layer(date)
+
+    def _points(self, date: str) -> Any:
+        return self.annotations.marks.layer(date)
+
+    # -- opening a read ---------------------------------------------------------------------
+    def start(self, patient_id: str, studies: list[StudyInfo],
+              store: ReadStore | str | Path | None = None, reader_id: str | None = None,
+              load_study: StudyLoader | None = None) -> ReadingSession:
+        """Open (or create) the read of ``patient_id`` over ``studies`` (StudyInfo, date order).
+
+        ``load_study(study)`` loads a study's reading series as layers (the Patient panel's
+        ``load_study``); with it, switching time point brings that study's images up."""
+        if reader_id:
+            self.reader_box.setText(reader_id)
+        if not isinstance(store, ReadStore):
+            store = ReadStore(store)
+        self.store_path = store.path
+        self.store_label.setText(f"Saved on every change to {store.path}")
+        dates = [s.study_date.isoformat() for s in studies if s.study_date]
+        key = store.open_read(patient_id, self.reader_box.text().strip() or "R1")
+        lead = self.lead_box.text().strip()
+        if lead and lead != key.reader_id and not store.lesions(key) \
+                and lead in store.readers(patient_id):
+            copied = store.copy_lesions(ReadKey(patient_id, lead), key)
+            self.say(f"targets fixed by {lead}: {', '.join(copied)} — measure them blind")
+        for s in studies:
+            if s.study_date:
+                store.add_timepoint(key, s.study_date, s.study_instance_uid)
+        session = ReadingSession(store, key, dates)
+        self.set_dates(session.dates)
+        self.context.open_read(session, studies, load_study)
+        self.annotations.restore()
+        self.update_views()
+        return session
+
+    def open_from_patient_panel(self) -> ReadingSession | None:
+        """Start (or resume) this reader's read of the patient open in the Patient panel, saved in
+        the default store (the user's data folder, or ``$RESPONSE_TOOL_STORE``)."""
+        studies = self.context.patient_studies()
+        if not studies:
+            self.say("open a patient folder in the Patient panel first")
+            return None
+        try:
+            return self.start(self.context.patient_id(), studies, None,
+                              load_study=self.context.load_study)
+        except ResponseToolError as exc:
+            self.say(str(exc))
+            return None
+
+    def open_reader(self, reader_id: str) -> ReadingSession:
+        """The open patient's read by ``reader_id`` (same studies, store and images), at the
+        current time point."""
+        session = self.context.require_session()
+        current = session.current
+        opened = self.start(session.key.patient_id, list(self.context.studies.values()),
+                            session.store, reader_id=reader_id, load_study=self.context.loader)
+        if current in opened.dates:
+            self.go_to(current)
+        return opened
+
+    def reload(self) -> None:
+        """Re-read the open read from the store (after a change made elsewhere, e.g. a value
+        taken into the adjudicated read) and redraw its lines."""
+        if self.session is None:
+            return
+        self.session.reload()
+        self.annotations.restore()
+        self.update_views()
+        self.context.session_changed()
+
+    # -- actions ----------------------------------------------------------------------------
+    def add_lesion_from_controls(self) -> str | None:
+        return self.add_lesion(self.role_box.currentText(), self.organ_box.currentText(),
+                               self.nodal_box.isChecked())
+
+    def add_lesion(self, role: str, organ: str, nodal: bool = False) -> str | None:
+        if self.session is None:
+            self.say("open a patient first")
+            return None
+        try:
+            lesion_id = self.session.new_lesion(role, organ, nodal)
+        except ResponseToolError as exc:
+            self.say(str(exc))
+            return None
+        self.update_views()
+        self.select_lesion(lesion_id)
+        self.say(f"{lesion_id} added: draw its {'short' if nodal else 'long'} axis")
+        self.set_kind(DiameterKind.SHORT if nodal and role == Role.TARGET else DiameterKind.LONG)
+        return lesion_id
+
+    def set_status(self, status: str) -> None:
+        """The selected lesion's status now (a :class:`Status`, or ``NO_ENHANCEMENT``)."""
+        lesion_id = self.selected_lesion()
+        if self.session is None or lesion_id is None:
+            self.say("select a lesion first")
+            return
+        try:
+            if status == NO_ENHANCEMENT:
+                self.session.no_enhancement(lesion_id)
+            else:
+                self.session.set_status(lesion_id, status)
+        except ResponseToolError as exc:
+            self.say(str(exc))
+            return
+        self.update_views()
+        self.select_lesion(lesion_id)
+
+    def add_mark(self, lesion_id: str, point_mm: Any) -> None:
+        """Mark a non-target or new lesion at ``point_mm`` (world z, y, x), as a click would."""
+        self.annotations.add_mark(lesion_id, point_mm)
+
+    def go_to(self, date: str) -> None:
+        session = self.context.require_session()
+        session.go_to(date)
+        self.show_date(session.dates.index(date))
+        self.annotations.show_date()
+        self.update_views()
+        self.context.time_point_changed(date)
+
+    def step_date(self, delta: int) -> None:
+        if self.session is not None:
+            dates = self.session.dates
+            i = min(max(dates.index(self.session.current) + delta, 0), len(dates) - 1)
+            self.go_to(dates[i])
+
+    def _date_chosen(self, index: int) -> None:
+        if self.session is None or index < 0:
+            return
+        self.go_to(self.session.dates[index])
+
+    def show_date_layers(self) -> None:
+        """The current time point's lines and images shown; other time points hidden."""
+        if self.session is not None:
+            self.annotations.show_date()
+
+    def jump_to(self, lesion_id: str, date: str | None = None) -> None:
+        """Move the slice to where the lesion was measured (at ``date``, default the current)."""
+        self.annotations.jump_to(lesion_id, date)
+
+    def _lesion_selected(self) -> None:
+        lesion_id = self.selected_lesion()
+        if lesion_id and self.session is not None:
+            self.jump_to(lesion_id)
+
+    def toggle_phase(self) -> None:
+        """Show the arterial or the portal-venous layer (the other is hidden)."""
+        images = self.context.images(self.session.current if self.session else None)
+        arterial = [lay for lay in images
+                    if lay.metadata["response_tool"].get("phase") == Phase.ARTERIAL]
+        if not arterial:
+            return
+        show_arterial = not arterial[0].visible
+        for lay in images:
+            lay.visible = (lay.metadata["response_tool"].get("phase") == Phase.ARTERIAL) \
+                == show_arterial
+
+    # -- views ------------------------------------------------------------------------------
+    def update_views(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.show_lesions(session.rows())
+        date = session.current
+        tag = "baseline" if date == session.baseline else \
+            f"follow-up {session.dates.index(date)}"
+        self.show_responses(f"<b>Responses at {date} ({tag})</b> — updated in "
+                            f"{session.last_update_ms:.0f} ms", session.responses())
+        self.show_messages(session.problem, session.warnings)
+
+    # -- export -----------------------------------------------------------------------------
+    def _choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export measurements and responses to")
+        if folder:
+            self.export(folder)
+
+    def export(self, folder: str | Path, burden: Any = None,
+               htb_scheme: str = "liu2022") -> dict[str, Path]:
+        """measurements.csv (engine input), responses.csv and bor.csv (engine output); with a
+        ``burden`` table (see :func:`response_tool.burden.read_burden_table`) the responses carry
+        each time point's HTB."""
+        session = self.context.require_session()
+        out = Path(folder)
+        paths = {"measurements": out / "measurements.csv", "responses": out / "responses.csv",
+                 "bor": out / "bor.csv"}
+        if session.result is None:
+            raise ResponseToolError(f"no responses to export yet: {session.problem}")
+        session.store.export_measurements_csv(paths["measurements"], [session.key])
+        if burden is None:  # the burden estimates saved with the time points, if any
+            saved = session.store.burden_frame([session.key])
+            burden = saved if len(saved) else None
+        # the read's own options, also when a burden table joins the responses
+        result = session.result if burden is None else \
+            session.assess_with_burden(burden, htb_scheme)
+        result.to_csv(paths["responses"], paths["bor"])
+        self.say(f"exported to {out}")
+        return paths
