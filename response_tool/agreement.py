@@ -173,7 +173,8 @@ def collect_ratings(responses: str | Path | pd.DataFrame, criterion: str = "reci
     tp = tp[tp["criterion"] == criterion]
     if tp.empty:
         present = sorted(set(_read_table(responses, "responses CSV", ("criterion",))["criterion"]))
-        raise AgreementInputError(f"no {criterion} rows in the responses (criteria present: "
+        where = f"{responses}: " if isinstance(responses, (str, Path)) else ""
+        raise AgreementInputError(f"{where}no {criterion} rows in the responses (criteria present: "
                                   f"{', '.join(present) or 'none'}); run `response-tool assess` "
                                   f"with that criterion or choose another with --criterion")
     all_readers = sorted(set(tp["reader_id"]))
@@ -191,7 +192,8 @@ def collect_ratings(responses: str | Path | pd.DataFrame, criterion: str = "reci
                                       f"{len(chosen)} ({', '.join(chosen)}) of "
                                       f"{', '.join(all_readers)}")
         adj = "; ADJ, the adjudicated read, is left out" if ADJUDICATOR in all_readers else ""
-        raise AgreementInputError(f"agreement needs at least two readers; the {criterion} "
+        where = f"{responses}: " if isinstance(responses, (str, Path)) else ""
+        raise AgreementInputError(f"{where}agreement needs at least two readers; the {criterion} "
                                   f"responses have {len(chosen)} ({', '.join(chosen) or 'none'}"
                                   f"{adj}) — give the responses of several readers in one file")
     tp = tp[tp["reader_id"].isin(chosen)].copy()

@@ -21,6 +21,11 @@ import pandas as pd
 from .errors import MeasurementInputError, Problem
 from .vocabulary import Role, Status
 
+#: The largest diameter accepted (mm): a whole adult abdomen is about 400 mm across, so a
+#: larger value is a unit or typing error (micrometres, a missing decimal point) — refused with
+#: the row named, never turned into a number the engine cannot sum exactly.
+MAX_DIAMETER_MM = 2000.0
+
 ROLES = tuple(r.value for r in Role)
 STATUSES = tuple(s.value for s in Status)
 TRUE_VALUES = ("true", "yes", "1", "y", "t")
@@ -249,7 +254,10 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
                 ((np.isnan(numbers) & ~blank)[mm_codes],
                  "not a number; write millimetres like 12.5, or leave empty"),
                 ((numbers < 0)[mm_codes], "a diameter cannot be negative; correct the value"),
-                (np.isinf(numbers)[mm_codes], "must be a finite number")):
+                (np.isinf(numbers)[mm_codes], "must be a finite number"),
+                ((np.isfinite(numbers) & (numbers > MAX_DIAMETER_MM))[mm_codes],
+                 f"larger than {MAX_DIAMETER_MM:g} mm: not a diameter; check the unit (mm) and "
+                 "the decimal point")):
             if problem.any():
                 errors.add(lines[problem], col, text[problem].tolist(), message)
         df[col] = values
@@ -341,4 +349,5 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
                    "lesions that appear after baseline")
 
 
-__all__ = ["BY_NAME", "MM_COLUMNS", "REQUIRED", "ROLES", "SCHEMA", "STATUSES", "Column", "validate"]
+__all__ = ["BY_NAME", "MAX_DIAMETER_MM", "MM_COLUMNS", "REQUIRED", "ROLES", "SCHEMA", "STATUSES",
+           "Column", "validate"]

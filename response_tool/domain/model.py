@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ResponseToolError
+from .measurements import MAX_DIAMETER_MM
 from .vocabulary import DiameterKind, Role, Status
 
 #: A point in patient millimetres (z, y, x).
@@ -52,6 +53,9 @@ def _mm(value: Any, name: str, where: str) -> float | None:
         number = math.nan
     if not math.isfinite(number) or number < 0:
         raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 (millimetres)")
+    if number > MAX_DIAMETER_MM:
+        raise ResponseToolError(f"{where}: {name} {value!r} is larger than {MAX_DIAMETER_MM:g} "
+                                "mm: not a diameter; check the unit (mm)")
     return number
 
 
