@@ -128,7 +128,9 @@ def child(root: Path, phantom: Path, cohort: Path, runs: int, blocks: int, asses
 
 # -- parent: both versions, alternating ------------------------------------------------------------
 def _worktree(rev: str) -> Path:
-    path = HERE / "_data" / f"before-{rev}"
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    path = HERE / "_data" / f"tree-{rev}"
     if not (path / "response_tool").is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(path),
@@ -150,6 +152,8 @@ def _run_child(root: Path, args: argparse.Namespace, phantom: Path, cohort: Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=BEFORE, help="git revision of the 'before' version")
+    parser.add_argument("--after", default=None,
+                        help="git revision of the 'after' version (default: this working tree)")
     parser.add_argument("--rounds", type=int, default=2, help="before/after pairs")
     parser.add_argument("--runs", type=int, default=30, help="edits per block")
     parser.add_argument("--blocks", type=int, default=3)
@@ -171,7 +175,8 @@ def main() -> int:
     from bench_reading import _phantom
 
     phantom, cohort = _phantom(), make_cohort(args.patients)
-    roots = {"before": _worktree(args.before), "after": REPO}
+    roots = {"before": _worktree(args.before),
+             "after": REPO if args.after is None else _worktree(args.after)}
     runs: dict[str, list[dict]] = {"before": [], "after": []}
     for r in range(args.rounds):
         for name in (("before", "after") if r % 2 == 0 else ("after", "before")):
@@ -191,7 +196,9 @@ def main() -> int:
     summary["sql_selects_per_edit"] = {n: runs[n][0]["sql_selects_per_edit"] for n in runs}
     summary["same_output_bytes"] = all(run["sha256"] == runs["before"][0]["sha256"]
                                        for n in runs for run in runs[n])
-    result = {"before": args.before, "rounds": args.rounds, "edits_per_block": args.runs,
+    result = {"before": roots["before"].name.removeprefix("tree-"),
+              "after": "working tree" if args.after is None else roots["after"].name.removeprefix("tree-"),
+              "rounds": args.rounds, "edits_per_block": args.runs,
               "blocks": args.blocks, "patients": args.patients, "summary": summary, "runs": runs}
     print(json.dumps(summary, indent=2))
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
