@@ -78,6 +78,11 @@ SCHEMA: tuple[Column, ...] = (
     Column("cytology_proven", "bool", False,
            "For effusions / ascites: `true` when cytology proved malignancy (mRECIST).",
            ("true", "false")),
+    Column("is_baseline", "bool", False,
+           "Optional: `true` on the rows of the time point meant as the baseline. The baseline is "
+           "always the earliest date; with this column a row dated before the marked baseline "
+           "(a follow-up with a wrong date) is refused instead of silently becoming the "
+           "baseline.", ("true", "false")),
     Column("slice_thickness_mm", "mm", False,
            "Reconstructed slice thickness (mm); above 5 mm the measurable minimum is twice it."),
     Column("override_reason", "text", False,
@@ -242,6 +247,8 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
                        f"unknown value; use one of {', '.join(allowed)}")
         df[col] = text
     df["is_nodal"] = _bool(df["is_nodal"], "is_nodal", lines, errors)
+    if "is_baseline" in df.columns:
+        df["is_baseline"] = _bool(df["is_baseline"], "is_baseline", lines, errors, default=False)
     df["cytology_proven"] = _bool(df.get("cytology_proven"), "cytology_proven", lines, errors,
                                   default=False)
     for col in MM_COLUMNS:
@@ -308,6 +315,21 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
     np.minimum.at(first_day, read, day)
     at_base = day == first_day[read]
     df["_baseline"] = at_base
+    if "is_baseline" in df.columns:
+        marked = df["is_baseline"].to_numpy(dtype=bool, na_value=False)
+        pinned = np.bincount(read, weights=marked, minlength=n_reads) > 0
+        # the rows of a read with a marked baseline that are dated before it
+        marked_day = np.full(n_reads, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(marked_day, read[marked], day[marked])
+        early = pinned[read] & (day < marked_day[read])
+        if early.any():
+            first_marked = df[marked].drop_duplicates("_read").set_index("_read")["_line"]
+            for row in df[early].head(MAX_ERRORS).to_dict("records"):
+                errors.add([row["_line"]], "timepoint_date", [f"{row['timepoint_date']:%Y-%m-%d}"],
+                           f"dated before the baseline marked on line "
+                           f"{first_marked[row['_read']]} (patient {row['patient_id']}, reader "
+                           f"{row['reader_id']}); correct the date, or mark the right baseline")
+            errors.total += int(early.sum()) - min(int(early.sum()), MAX_ERRORS)
     not_measured = at_base & target & ~measured
     if not_measured.any():
         errors.add(lines[not_measured], "status", df.loc[not_measured, "status"].tolist(),

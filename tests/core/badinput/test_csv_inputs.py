@@ -175,3 +175,17 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case(case: Case, tmp_path: Path) -> None:
     check(case, tmp_path)
+
+
+MARKED = HEADER + ",is_baseline"
+CASES += [
+    Case("csv-followup-before-baseline", "csv",
+         "a follow-up dated before the baseline marked with is_baseline",
+         measurements(["P1,R1,2026-01-05,T1,target,liver,false,40,,30,measured,true",
+                       "P1,R1,2025-03-02,T1,target,liver,false,30,,10,measured,false"],
+                      header=MARKED), "dated before the baseline marked on line 2", outputs=OUT),
+    Case("csv-is-baseline-word", "csv", "is_baseline written 'first'",
+         measurements(["P1,R1,2026-01-05,T1,target,liver,false,40,,30,measured,first",
+                       "P1,R1,2026-03-02,T1,target,liver,false,30,,10,measured,"],
+                      header=MARKED), "true or false", outputs=OUT),
+]
