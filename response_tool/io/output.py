@@ -277,7 +277,8 @@ def commit_pairs(pairs: Sequence[tuple[Path, Path]]) -> None:
     """Rename every staged file onto its target, all or none (see the module docstring). The
     staged files are gone afterwards, renamed or removed."""
     backups: list[Path | None] = [None] * len(pairs)
-    done: list[int] = []
+    done: list[int] = []  # in order, for the roll-back
+    renamed: set[int] = set()
     try:
         for _staged, target in pairs:
             _refuse_special(target)
@@ -290,6 +291,7 @@ def commit_pairs(pairs: Sequence[tuple[Path, Path]]) -> None:
             except OSError as exc:
                 raise write_error(target, exc) from exc
             done.append(i)
+            renamed.add(i)
     except BaseException:
         for i in reversed(done):  # put the old outputs back
             target, backup = pairs[i][1], backups[i]
@@ -302,7 +304,7 @@ def commit_pairs(pairs: Sequence[tuple[Path, Path]]) -> None:
         raise
     finally:
         for i, (staged, _target) in enumerate(pairs):
-            if i not in done:
+            if i not in renamed:
                 with contextlib.suppress(OSError):
                     os.unlink(staged)
         for backup in backups:
