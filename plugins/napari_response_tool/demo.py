@@ -44,16 +44,16 @@ def _reexec_under_xvfb(argv: list[str]) -> int:
 
 
 def ensure_phantom(folder: Path, seed: int) -> Path:
-    """Generate the phantom into ``folder`` unless a complete one is there."""
-    from response_tool.phantom import generate_phantom
+    """Generate the phantom into ``folder`` unless a complete one is there. Written as
+    ``response-tool phantom`` writes it: into a new or empty folder (or over a phantom written
+    before), built apart and put in place at the end — never over a folder of other files."""
+    from response_tool.commands.phantom import write_phantom
 
     if (folder / "ground_truth.json").is_file():
         print(f"demo: using the phantom in {folder}")
         return folder
     print(f"demo: generating the liver phantom (seed {seed}) into {folder} …", flush=True)
-    # force: replaces an incomplete earlier attempt (one without ground_truth.json)
-    generate_phantom(folder, seed=seed, force=True,
-                     progress=lambda msg: print(f"  {msg}", flush=True))
+    write_phantom(folder, seed=seed, force=True, progress=lambda msg: print(f"  {msg}", flush=True))
     return folder
 
 

@@ -61,23 +61,33 @@ def earlier_phantom(folder: Path) -> set[str] | None:
     return files
 
 
-def run(args: argparse.Namespace) -> int:
+def write_phantom(outdir: str | os.PathLike[str], seed: int = 0, *, force: bool = False,
+                  follow_symlinks: bool = False, progress: Any = None) -> Any:
+    """Write the phantom into ``outdir`` safely (see the module docstring): a new or empty
+    folder, or with ``force`` a phantom written before; built in a staging folder and put in
+    place at the end. Returns the :class:`~response_tool.phantom.PhantomResult`."""
     from response_tool.phantom import generate_phantom
 
-    folder = OwnedFolder(args.outdir, marker=MARKER, command="response-tool phantom",
-                         follow_symlinks=args.follow_symlinks, earlier=earlier_phantom,
-                         replace=args.force,
+    folder = OwnedFolder(outdir, marker=MARKER, command="response-tool phantom",
+                         follow_symlinks=follow_symlinks, earlier=earlier_phantom,
+                         replace=force,
                          replace_hint="pass --force to replace it (only the phantom's own files)",
                          not_empty_hint="choose an empty or new folder (--force replaces only a "
                                         "phantom written before)")
     staging = folder.stage()
     try:
-        result = generate_phantom(staging, seed=args.seed,
-                                  progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+        result = generate_phantom(staging, seed=seed, progress=progress)
         folder.commit()
     except BaseException:
         folder.discard()
         raise
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    result = write_phantom(args.outdir, args.seed, force=args.force,
+                           follow_symlinks=args.follow_symlinks,
+                           progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     root = Path(args.outdir)
     gt = result.ground_truth
     print(f"phantom written to {root}")
