@@ -68,3 +68,29 @@ def test_demo_session_renders_both_phases_side_by_side_at_the_lesion(make_napari
     image = np.asarray(__import__("imageio.v3", fromlist=["imread"]).imread(shot))
     assert image.shape[0] > 300 and image[..., :3].std() > 10  # something was rendered
     assert "T1" in session.summary_text()
+
+
+def test_a_series_loaded_with_a_geometry_warning_says_so(make_napari_viewer, phantom_dir, tmp_path):
+    """A slice missing from the portal-venous series: the loader resamples it onto a regular grid
+    and warns (issue 15); the layer is marked and the panel's status line says why."""
+    import shutil
+
+    import pydicom
+
+    patient = tmp_path / "RT-PHANTOM-001"
+    shutil.copytree(phantom_dir / "RT-PHANTOM-001", patient)
+    viewer = make_napari_viewer()
+    _, panel = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
+    panel.open_folder(patient)
+    baseline = panel.studies()[0]
+    pv = next(s for s in baseline.series if s.phase.phase == "portal-venous")
+    files = sorted(pv.files, key=lambda f: float(pydicom.dcmread(f, stop_before_pixels=True)
+                                                 .ImagePositionPatient[2]))
+    Path(files[len(files) // 2]).unlink()  # one slice in the middle of the liver is gone
+    panel.open_folder(patient)
+    panel.load_study(panel.studies()[0])
+    marked = [layer.name for layer in viewer.layers if layer.name.endswith("⚠")]
+    assert marked == ["2026-01-12 portal-venous ⚠"]
+    assert "⚠" in panel.status.text()
+    warned = viewer.layers[marked[0]].metadata["response_tool"]["warnings"]
+    assert warned and "slice" in warned[0].lower()

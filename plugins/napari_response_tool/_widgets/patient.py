@@ -46,6 +46,12 @@ def _notify_error(message: str) -> None:
     show_error(message)
 
 
+def _notify_warning(message: str) -> None:
+    from napari.utils.notifications import show_warning
+
+    show_warning(message)
+
+
 class PatientPanel(QWidget):
     """Dock widget listing a patient's studies (baseline first) and their series."""
 
@@ -208,6 +214,7 @@ class PatientPanel(QWidget):
         window = self.window_box.currentText()
         # portal-venous first, arterial last: the last layer is drawn on top.
         order = {Phase.PORTAL_VENOUS: 0, Phase.ARTERIAL: 1}
+        warned: list[str] = []
         for s in sorted(series, key=lambda s: order.get(s.phase.phase, -1)):
             self.status.setText(f"Loading {s.description} ({s.n_slices} slices) …")
             try:
@@ -217,8 +224,12 @@ class PatientPanel(QWidget):
                 _notify_error(str(exc))
                 continue
             data, kwargs, _ = volume_layer_data(volume, window=window)
+            if volume.warnings:  # e.g. missing slices resampled: every number from it carries it
+                kwargs["name"] = f"{kwargs['name']} ⚠"
+                warned.append(f"{s.description}: " + "; ".join(volume.warnings))
+                _notify_warning(warned[-1])
             self.viewer.add_image(data, **kwargs)
-        self.status.setText(f"Loaded {len(series)} series.")
+        self.status.setText(f"Loaded {len(series)} series." + "".join(f"\n⚠ {w}" for w in warned))
 
     # -- display -----------------------------------------------------------------------------
     def apply_window(self, name: str) -> None:
