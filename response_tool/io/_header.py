@@ -28,7 +28,7 @@ KEYWORDS = (
     "ContentTime", "ContrastBolusAgent", "ContrastBolusStartTime", "SliceThickness",
     "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
     "BitsAllocated", "PixelRepresentation", "RescaleSlope", "RescaleIntercept",
-    "DirectoryRecordSequence", "SOPInstanceUID", "SamplesPerPixel", "NumberOfFrames",
+    "DirectoryRecordSequence", "SamplesPerPixel", "NumberOfFrames",
 )
 _FLOAT_LISTS = {"ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"}
 _FLOATS = {"RescaleSlope", "RescaleIntercept", "SliceThickness"}

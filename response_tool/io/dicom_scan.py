@@ -113,8 +113,9 @@ PERMISSION_DENIED = ("cannot be read: permission denied; give your user read per
 
 def _geometry_problem(h: Header) -> str | None:
     """Why the slice cannot be placed and measured in millimetres (None: it can)."""
-    ipp, iop = h.get("ImagePositionPatient"), h.get("ImageOrientationPatient")
-    if ipp is None or iop is None:
+    values = h.values
+    ipp, iop = values.get("ImagePositionPatient"), values.get("ImageOrientationPatient")
+    if not ipp or not iop:
         return ("no ImagePositionPatient/ImageOrientationPatient: cannot place the slice "
                 "in 3-D; export the series with its geometry")
     if not _finite(ipp, 3):
@@ -123,13 +124,13 @@ def _geometry_problem(h: Header) -> str | None:
     if not _finite(iop, 6):
         return (f"ImageOrientationPatient '{_text(iop)}' is not six finite numbers: cannot place "
                 "the slice in 3-D; export the series with its geometry")
-    rx, ry, rz, cx, cy, cz = (float(v) for v in iop)
-    if (abs(math.hypot(rx, ry, rz) - 1) > 0.01 or abs(math.hypot(cx, cy, cz) - 1) > 0.01
+    rx, ry, rz, cx, cy, cz = iop
+    if (abs(rx * rx + ry * ry + rz * rz - 1) > 0.02 or abs(cx * cx + cy * cy + cz * cz - 1) > 0.02
             or abs(rx * cx + ry * cy + rz * cz) > 0.01):
         return (f"ImageOrientationPatient '{_text(iop)}' is not two perpendicular unit vectors: "
                 "cannot place the slice in 3-D; export the series with its geometry")
-    spacing = h.get("PixelSpacing")
-    if spacing is None or len(spacing) != 2:
+    spacing = values.get("PixelSpacing")
+    if not spacing or len(spacing) != 2:
         return ("no PixelSpacing: cannot measure in millimetres; re-export the series from "
                 "the scanner or PACS with PixelSpacing")
     if not _finite(spacing, 2) or min(spacing) <= 0:
@@ -294,6 +295,8 @@ def _duplicates(headers: list[Header], along: np.ndarray
                 f"normal; e.g. {headers[0].path} and {headers[1].path}): a time series or repeated "
                 "scans of one slab, not a volume; export one image per position")
     tol = max(DUPLICATE_POSITION_MM, DUPLICATE_FRACTION * float(np.median(apart)))
+    if bool(np.all(steps >= tol)):  # the usual case: no two slices at one position
+        return list(range(len(headers))), tol, [], None
     keep, copies, different = [0], [], []
     for i in range(1, len(headers)):
         if along[i] - along[keep[-1]] >= tol:
@@ -463,6 +466,8 @@ def _series_info(headers: list[Header], sub: int, extra_warnings: list[str],
         contrast_agent=None if agent is None else str(agent),
         contrast_start=_time(ds.get("ContrastBolusStartTime")),
         acquisition_time=acq,
+        study_description=str(ds.get("StudyDescription", "")),
+        image_type=tuple(str(v) for v in (ds.get("ImageType") or ())),
     ))
     slices = tuple(
         SliceHeader(
