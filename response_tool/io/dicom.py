@@ -7,6 +7,8 @@
 * :func:`load_series` reads one series into a ``(z, y, x)`` volume in Hounsfield units (int16 when
   the rescale is lossless), sorted by ImagePositionPatient projected on the slice normal — never by
   InstanceNumber — with the slice spacing taken from those positions — never from SliceThickness.
+  Missing slices are resampled onto a regular grid (the warning on the volume); a series whose
+  geometry cannot be trusted is refused with the reason, naming the file (docs/io.md).
 
 Uncompressed little-endian pixel data is read straight from each file into a preallocated, sorted
 volume (the byte offset of PixelData is recorded while scanning), which is close to the cost of
@@ -22,7 +24,11 @@ from __future__ import annotations
 
 from .dicom_load import load_series
 from .dicom_scan import (
+    DUPLICATE_FRACTION,
     DUPLICATE_POSITION_MM,
+    ENHANCED_SOP_CLASSES,
+    JITTER_FRACTION,
+    MAX_GAP_FACTOR,
     MISSING_SLICE_FACTOR,
     NON_IMAGE_MODALITIES,
     ORIENTATION_DECIMALS,
@@ -30,10 +36,19 @@ from .dicom_scan import (
     UNIFORM_SPACING_TOLERANCE,
     scan_dicom,
 )
-from .dicom_series import DicomScan, Progress, SeriesInfo, SliceHeader, StudyInfo, single_series
+from .dicom_series import (
+    DicomScan,
+    Progress,
+    SeriesInfo,
+    SliceHeader,
+    SlicePlan,
+    StudyInfo,
+    single_series,
+)
 
 __all__ = [
-    "DUPLICATE_POSITION_MM", "MISSING_SLICE_FACTOR", "NON_IMAGE_MODALITIES", "ORIENTATION_DECIMALS",
+    "DUPLICATE_FRACTION", "DUPLICATE_POSITION_MM", "ENHANCED_SOP_CLASSES", "JITTER_FRACTION",
+    "MAX_GAP_FACTOR", "MISSING_SLICE_FACTOR", "NON_IMAGE_MODALITIES", "ORIENTATION_DECIMALS",
     "TILT_TOLERANCE_MM", "UNIFORM_SPACING_TOLERANCE", "DicomScan", "Progress", "SeriesInfo",
-    "SliceHeader", "StudyInfo", "load_series", "scan_dicom", "single_series",
+    "SliceHeader", "SlicePlan", "StudyInfo", "load_series", "scan_dicom", "single_series",
 ]
