@@ -23,9 +23,10 @@ from response_tool.criteria.engine import KEYS, assess_prepared, prepare
 from response_tool.criteria.options import AssessmentOptions
 from response_tool.domain.errors import BurdenInputError
 from response_tool.domain.model import Read, frame_of
-from response_tool.io.csv_out import write_tables
+from response_tool.io.csv_out import stage_tables, write_tables
 from response_tool.io.export import ExportOptions
 from response_tool.io.measurements_csv import read_measurements, validate
+from response_tool.io.output import FileSet
 
 #: Columns of RESPONSES.csv, in order.
 TIMEPOINT_COLUMNS = (
@@ -95,13 +96,28 @@ class AssessmentResult:
         set: every file or none, the old ones left as they were on any error. Text cells a
         spreadsheet would evaluate are neutralised; ``export`` pseudonymises ids and shifts dates
         (:mod:`response_tool.io.export`)."""
+        write_tables(self._jobs(responses_path, bor_path, warnings_path, export))
+
+    def stage_csv(self, files: FileSet, responses_path: str | os.PathLike[str],
+                  bor_path: str | os.PathLike[str] | None = None,
+                  warnings_path: str | os.PathLike[str] | None = None, *,
+                  export: ExportOptions | None = None) -> None:
+        """Stage the files :meth:`to_csv` writes into ``files``, a set the caller commits with
+        files of its own (e.g. the Reading panel's export: measurements, responses, BOR)."""
+        stage_tables(files, self._jobs(responses_path, bor_path, warnings_path, export))
+
+    def _jobs(self, responses_path: str | os.PathLike[str],
+              bor_path: str | os.PathLike[str] | None,
+              warnings_path: str | os.PathLike[str] | None,
+              export: ExportOptions | None) -> list[tuple[pd.DataFrame, str | os.PathLike[str]]]:
         result = self.exported(export)
-        jobs = [(result.timepoints, responses_path)]
+        jobs: list[tuple[pd.DataFrame, str | os.PathLike[str]]] = [
+            (result.timepoints, responses_path)]
         if bor_path is not None:
             jobs.append((result.best_response, bor_path))
         if warnings_path is not None:
             jobs.append((result.warnings.reindex(columns=list(WARNING_COLUMNS)), warnings_path))
-        write_tables(jobs)
+        return jobs
 
 
 def _counts(values: pd.Series) -> str:

@@ -71,19 +71,26 @@ def write_tables(jobs: Sequence[tuple[pd.DataFrame, str | os.PathLike[str]]], de
     (Arrow's writer releases the GIL); the first error is raised after every writer has finished.
     ``make_parents``: create a missing folder (the commands check theirs first, and refuse)."""
     with FileSet(make_parents=make_parents) as files:
-        def stage(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-            table = _table(frame, decimals)
-            with files.open(path, "wb") as fh:
-                pacsv.write_csv(table, fh)
+        stage_tables(files, jobs, decimals)
 
-        if len(jobs) <= 1:
-            for frame, path in jobs:
-                stage(frame, path)
-            return
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = [pool.submit(stage, frame, path) for frame, path in jobs]
-        for future in futures:
-            future.result()
+
+def stage_tables(files: FileSet, jobs: Sequence[tuple[pd.DataFrame, str | os.PathLike[str]]],
+                 decimals: int = 4) -> None:
+    """Stage tables into ``files`` (a set the caller commits, maybe with other files of its own),
+    as :func:`write_tables` writes them."""
+    def stage(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+        table = _table(frame, decimals)
+        with files.open(path, "wb") as fh:
+            pacsv.write_csv(table, fh)
+
+    if len(jobs) <= 1:
+        for frame, path in jobs:
+            stage(frame, path)
+        return
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(stage, frame, path) for frame, path in jobs]
+    for future in futures:
+        future.result()
 
 
 __all__ = ["write_table", "write_tables"]

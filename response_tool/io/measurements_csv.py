@@ -70,13 +70,19 @@ def write_measurements(frame: pd.DataFrame, path: str | os.PathLike[str],
     and dates shifted (:mod:`response_tool.io.export`)."""
     from response_tool.io._atomic import atomic_write
 
+    with atomic_write(path, newline="", encoding="utf-8") as fh:
+        measurements_for_csv(frame, export).to_csv(fh, index=False)
+
+
+def measurements_for_csv(frame: pd.DataFrame, export: ExportOptions | None = None
+                         ) -> pd.DataFrame:
+    """The table as the measurements CSV spells it (see :func:`write_measurements`); for
+    callers that write it as one file of a set."""
     out = frame.copy() if export is None else export.apply(frame)
     for col in ("is_nodal", "cytology_proven"):
         if col in out.columns and out[col].dtype == bool:
             out[col] = np.where(out[col].to_numpy(), "true", "false")
-    out = neutralise_frame(out)
-    with atomic_write(path, newline="", encoding="utf-8") as fh:
-        out.to_csv(fh, index=False)
+    return neutralise_frame(out)
 
 
 def markdown() -> str:

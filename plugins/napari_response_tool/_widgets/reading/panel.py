@@ -20,6 +20,8 @@ from qtpy.QtWidgets import QFileDialog
 
 from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.vocabulary import DiameterKind, Phase, Role
+from response_tool.io.measurements_csv import measurements_for_csv
+from response_tool.io.output import FileSet, Output, check_files
 from response_tool.reading.session import ReadingSession
 from response_tool.reading.store import ReadKey, ReadStore
 
@@ -261,13 +263,20 @@ class ReadingPanel(ReadingLayout):
                  "bor": out / "bor.csv"}
         if session.result is None:
             raise ResponseToolError(f"no responses to export yet: {session.problem}")
-        session.store.export_measurements_csv(paths["measurements"], [session.key])
         if burden is None:  # the burden estimates saved with the time points, if any
             saved = session.store.burden_frame([session.key])
             burden = saved if len(saved) else None
         # the read's own options, also when a burden table joins the responses
         result = session.result if burden is None else \
             session.assess_with_burden(burden, htb_scheme)
-        result.to_csv(paths["responses"], paths["bor"])
+        # the three files as one set: all of them or none, never a mix of two exports
+        out.mkdir(parents=True, exist_ok=True)
+        check_files([Output(p, f"the export's {name}", p.name) for name, p in paths.items()], {})
+        with FileSet() as files:
+            with files.open(paths["measurements"], "w", newline="", encoding="utf-8") as fh:
+                # what the store holds: every edit was saved when it was made
+                measurements_for_csv(session.store.measurements_frame([session.key])).to_csv(
+                    fh, index=False)
+            result.stage_csv(files, paths["responses"], paths["bor"])
         self.say(f"exported to {out}")
         return paths
