@@ -34,10 +34,12 @@ def series_dict(s: SeriesInfo) -> dict[str, Any]:
         "phase_evidence": list(s.phase.evidence),
         "acquisition_time": s.acquisition_time.isoformat() if s.acquisition_time else None,
         "n_slices": s.n_slices,
+        "n_planes": s.n_planes,  # slices of the loaded volume (more when gaps are interpolated)
         "rows": s.rows,
         "columns": s.columns,
         "spacing_zyx_mm": [round(v, 6) for v in s.spacing_zyx_mm],
         "warnings": list(s.warnings),
+        "refusal": s.refusal,  # why the series cannot be loaded (null: it can)
     }
 
 

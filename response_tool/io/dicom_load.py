@@ -27,6 +27,7 @@ import pydicom
 
 from response_tool.domain.errors import DicomInputError
 
+from .dicom_scan import PERMISSION_DENIED
 from .dicom_series import Progress, SeriesInfo, SlicePlan
 from .volume import Volume
 
@@ -102,6 +103,8 @@ def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None)
                 target[...] = arr
         except DicomInputError:
             raise
+        except PermissionError as exc:
+            raise DicomInputError(f"{s.path}: {PERMISSION_DENIED}") from exc
         except Exception as exc:  # pydicom/codec errors: say which file and what to do
             raise DicomInputError(
                 f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "

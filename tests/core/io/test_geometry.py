@@ -270,3 +270,18 @@ def test_dcmqi_seg_and_nrrd_cover_the_image(shared_data, capsys):
     out = capsys.readouterr().out
     assert "liver_volume_ml 70.36" in out
     assert "note: the liver reaches the image's first slice (z -128.7 mm)" in out
+
+
+def test_a_file_unreadable_at_load_says_permission_denied(phantom_dir, monkeypatch):
+    import builtins
+
+    (series,) = scan_dicom(phantom_dir / "broken" / "missing_slice").series
+    victim, real_open = series.files[2], builtins.open
+
+    def fake_open(file, *args, **kwargs):
+        if str(file) == str(victim):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", fake_open)
+    with pytest.raises(DicomInputError, match=f"{victim}: cannot be read: permission denied"):
+        load_series(series)
