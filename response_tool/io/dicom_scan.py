@@ -412,11 +412,19 @@ def _geometry(headers: list[Header]) -> _Stack:
                            "own series")
         if refusal is None and good.size:
             plan, step = _plan(along, z)
+            used = set(plan.lo) | set(plan.hi) if plan is not None else set()
+            if plan is not None and not plan.interpolated and used == set(range(len(along))):
+                plan = None  # every slice on its place after all: stacked as acquired
         if plan is not None:
             grid = along[0] + step * np.arange(plan.n_slices)
-            done = (f"resampled onto a regular {step:.2f} mm grid of {plan.n_slices} slices: "
-                    f"slice(s) {_ranges(plan.interpolated, grid)} are interpolated between their "
-                    "neighbours, not acquired — do not measure on them")
+            done = f"resampled onto a regular {step:.2f} mm grid of {plan.n_slices} slices"
+            if plan.interpolated:
+                done += (f": slice(s) {_ranges(plan.interpolated, grid)} are interpolated between "
+                         "their neighbours, not acquired — do not measure on them")
+            unused = sorted(set(range(len(along))) - used)
+            if unused:
+                done += (f"; {len(unused)} acquired slice(s) off the grid not used (at "
+                         f"{', '.join(f'{along[i]:.1f}' for i in unused[:4])} mm)")
             first = gap_text or irregular_text or "irregular slice positions"
             warnings.append(f"{first}; {done}")
             z = step
