@@ -1,4 +1,4 @@
-"""Contrast-phase detection for CT/MR series, from headers only, with evidence.
+"""Contrast-phase detection for CT/MR series, from headers, with evidence that does not over-claim.
 
 Three kinds of evidence, combined by :func:`guess_phase`:
 
@@ -14,6 +14,26 @@ Every guess records the evidence it used; conflicting evidence lowers the confid
 reported. A reader can override the phase (``SeriesInfo.with_phase``), and the override is kept in
 the evidence.
 
+**Ambiguous keywords need context.** Some keywords also mean something else
+(:attr:`Keyword.also_means`): "AP" is the arterial phase, but also abdomen/pelvis or
+anteroposterior — in the TCIA HCC-TACE-Seg series "LIVER 3 PHASE (AP)" of the study
+"CT,ABD/PEL LIVER W/C" it is the anatomy. Such a keyword names a phase only when the context
+confirms it: the timing says the same phase, or (:func:`refine_with_study_order`) the study's other
+series are named by phase (a portal-venous series beside it). When the study description or the
+description itself names the anatomy the keyword also stands for (:data:`ANATOMY_WORDS`), it is read
+as anatomy; otherwise the phase stays ``unknown`` and the keyword's phase is kept as
+:attr:`PhaseGuess.hint`. "ANGIO" on MR is not a contrast phase by itself (time-of-flight MR
+angiography needs no contrast) unless a contrast agent is recorded.
+
+**Not every series is a reading series.** Projections (MIP, MinIP, ImageType PROJECTION IMAGE),
+localizers / scouts and screen captures (:data:`NOT_FOR_READING`) get the phase ``unknown`` with
+the reason in :attr:`PhaseGuess.not_for_reading` — an MR angiography MIP ("ANGIO Projected from
+C", pydicom's test files) is not an arterial series to read lesions on.
+
+Image evidence (the attenuation of the aorta, the portal vein and the liver) is in
+:mod:`response_tool.io.phase_image`; :func:`response_tool.io.phase_image.with_image_evidence`
+adds it to a guess from here.
+
 References
 ----------
 .. [1] Bae KT. Intravenous contrast medium administration and scan timing at CT: considerations and
@@ -28,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from response_tool.domain.vocabulary import Phase
 
@@ -52,6 +72,15 @@ class PhaseGuess:
     evidence: tuple[str, ...]
     confidence: str  # "high" | "medium" | "low"
     overridden: bool = False
+    #: why the series is not one to read lesions on (a projection / MIP, a localizer, a screen
+    #: capture); empty for a reading series
+    not_for_reading: str = ""
+    #: the phase an ambiguous keyword may name, not taken for lack of context (phase ``unknown``)
+    hint: str = ""
+
+    @property
+    def is_reading_series(self) -> bool:
+        return not self.not_for_reading
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
@@ -67,6 +96,13 @@ class Keyword:
     phase: str
     pattern: str
     origin: str  # language / vendor convention it comes from
+    #: what else the keyword means (empty: nothing else); such a keyword needs context
+    also_means: str = ""
+    #: the words of :data:`ANATOMY_WORDS` that, in the study or series description, say the
+    #: keyword means the other thing ("" : no such words; the keyword stays a hint)
+    anatomy: str = ""
+    #: modalities on which the keyword is ambiguous (empty: every modality)
+    modalities: tuple[str, ...] = ()
 
 
 #: Keywords per phase. Patterns are matched case-insensitively against the description with
@@ -83,10 +119,14 @@ PHASE_KEYWORDS: tuple[Keyword, ...] = (
     Keyword(NON_CONTRAST, r"sin[- ]?contraste|simple", "Spanish"),
     # arterial
     Keyword(ARTERIAL, r"arterial|arteriell|arterielle|art[eé]riel(?:le)?|arteriale|arteriosa", "EN/DE/FR/IT/ES"),
-    Keyword(ARTERIAL, r"art|arter|ap|hap|lap|eap", "abbreviations (ART, AP, HAP = hepatic arterial)"),
+    Keyword(ARTERIAL, r"art|arter|hap|lap|eap", "abbreviations (ART, HAP = hepatic arterial)"),
+    Keyword(ARTERIAL, r"ap", "abbreviation (AP = arterial phase)",
+            also_means="abdomen/pelvis or anteroposterior", anatomy="abdomen_pelvis"),
     Keyword(ARTERIAL, r"(?:late|early|sp[aä]t)[- ]?art(?:erial|eriell)?", "English / German"),
     Keyword(ARTERIAL, r"fase[- ]?arterial|fase[- ]?arteriosa|temps[- ]?art[eé]riel", "ES/IT/FR"),
-    Keyword(ARTERIAL, r"angio|cta", "CT angiography protocols"),
+    Keyword(ARTERIAL, r"angio|cta", "CT angiography protocols",
+            also_means="MR angiography, which may be without contrast (time of flight)",
+            modalities=("MR",)),
     # portal venous
     Keyword(PORTAL_VENOUS, r"portal|portalven[oö]s|porto[- ]?venous|portal[- ]?venous", "EN/DE"),
     Keyword(PORTAL_VENOUS, r"pv|pvp|vp|ven|venous|ven[oö]s|veineux|portale|venosa", "abbr. / DE / FR / IT / ES"),
@@ -111,6 +151,34 @@ TIMING_WINDOWS_S: tuple[tuple[str, float, float], ...] = (
     (HEPATOBILIARY, 600.0, 3600.0),
 )
 
+#: Words that name the anatomy an ambiguous keyword may stand for (regular expressions over whole
+#: tokens, case-insensitive): found in the StudyDescription or in the description itself, they
+#: make the keyword read as anatomy, not as a phase.
+ANATOMY_WORDS: dict[str, str] = {
+    "abdomen_pelvis": (r"abd(?:omen|ominal|o)?|ab|pel(?:vis|vic)?|a+\s*[/&+-]\s*p|"
+                       r"c\s*[/-]?\s*a\s*[/-]?\s*p|t\s*[/-]?\s*a\s*[/-]?\s*p|chest|thorax|ch"),
+}
+
+#: What makes a series not a reading series: ImageType values (any value containing the word)
+#: and description / protocol words (whole tokens), with what they are.
+NOT_FOR_READING: tuple[tuple[str, str, str], ...] = (
+    ("ImageType", r"PROJECTION", "a projection image (MIP / MinIP)"),
+    ("ImageType", r"MIP|MINIP|MNIP", "a maximum / minimum intensity projection"),
+    ("ImageType", r"LOCALIZER|SCOUT", "a localizer (scout) image"),
+    ("ImageType", r"SCREEN SAVE|VOLUME_RENDER|VOLREND", "a screen capture / volume rendering"),
+    ("description", r"mip|minip|mip\d*|projected|projection|proj", "a projection (MIP / MinIP)"),
+    ("description", r"localizer|localiser|locator|scout|topogram|topo|surview|survey|scanogram|"
+                    r"pilot|tripilot|3[- ]?pl(?:ane)?[- ]?loc|loc", "a localizer (scout)"),
+    ("description", r"dose[- ]?(?:report|info)|patient protocol|screen ?save|screen ?capture",
+     "a dose report / screen capture"),
+    ("description", r"vr|vrt|volume render(?:ing)?|3d[- ]?vr|ssd", "a volume rendering"),
+)
+
+#: A multiphase protocol named in a description ("LIVER 3 PHASE"): says which protocol, not which
+#: of its phases this series is.
+_PROTOCOL = re.compile(r"(?<![a-z0-9])(?:[2-5]|two|three|four|bi|tri|multi)[- ]?phas\w*"
+                       r"|mehrphasig|\d-phasig", re.IGNORECASE)
+
 _NO_AGENT = {"", "none", "no", "nein", "non", "n/a", "na", "0"}
 _COMPILED = tuple(
     (kw, re.compile(rf"(?<![a-z0-9])(?:{kw.pattern})(?![a-z0-9])", re.IGNORECASE))
@@ -118,26 +186,62 @@ _COMPILED = tuple(
 )
 
 
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])", re.IGNORECASE)
+
+
+_ANATOMY = {name: _words(pattern) for name, pattern in ANATOMY_WORDS.items()}
+_NOT_FOR_READING = tuple((where, re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
+                          if where == "ImageType" else _words(pattern), what)
+                         for where, pattern, what in NOT_FOR_READING)
+
+
+def keyword_match(text: str) -> tuple[str, str, Keyword] | None:
+    """Phase named in a description, with the matched token and its :class:`Keyword`, or
+    ``None`` (as :func:`keyword_phase`)."""
+    if not text:
+        return None
+    best: dict[str, tuple[str, Keyword]] = {}
+    for kw, rx in _COMPILED:
+        for m in rx.finditer(text):
+            token = m.group(0)
+            if len(token) > len(best.get(kw.phase, ("", kw))[0]):
+                best[kw.phase] = (token, kw)
+    if not best:
+        return None
+    ranked = sorted(best.items(), key=lambda kv: -len(kv[1][0]))
+    if len(ranked) > 1 and len(ranked[0][1][0]) == len(ranked[1][1][0]):
+        return None
+    phase, (token, kw) = ranked[0]
+    return phase, token, kw
+
+
 def keyword_phase(text: str) -> tuple[str, str] | None:
     """Phase named in a description, with the matched keyword, or ``None``.
 
     When keywords of several phases match, the longest match wins ("late arterial" is arterial,
-    not delayed); a tie between phases gives ``None`` (ambiguous).
+    not delayed); a tie between phases gives ``None`` (ambiguous). The keyword may be ambiguous
+    (:attr:`Keyword.also_means`): :func:`guess_phase` weighs it with its context.
     """
-    if not text:
-        return None
-    best: dict[str, str] = {}
-    for kw, rx in _COMPILED:
-        for m in rx.finditer(text):
-            token = m.group(0)
-            if len(token) > len(best.get(kw.phase, "")):
-                best[kw.phase] = token
-    if not best:
-        return None
-    ranked = sorted(best.items(), key=lambda kv: -len(kv[1]))
-    if len(ranked) > 1 and len(ranked[0][1]) == len(ranked[1][1]):
-        return None
-    return ranked[0]
+    hit = keyword_match(text)
+    return None if hit is None else (hit[0], hit[1])
+
+
+def not_for_reading(series: PhaseInput) -> str:
+    """Why ``series`` is not a series to read lesions on (projection, localizer, screen capture),
+    or "" for a reading series."""
+    for where, rx, what in _NOT_FOR_READING:
+        if where == "ImageType":
+            for value in series.image_type:
+                if rx.search(str(value)):
+                    return f"ImageType {chr(92).join(series.image_type)}: {what}"
+        else:
+            for name, text in (("SeriesDescription", series.description),
+                               ("ProtocolName", series.protocol_name)):
+                m = rx.search(text or "")
+                if m:
+                    return f'{name} "{text.strip()}" has "{m.group(0)}": {what}'
+    return ""
 
 
 def timing_phase(delay_s: float) -> str | None:
@@ -162,21 +266,63 @@ class PhaseInput:
     contrast_agent: str | None = None
     contrast_start: dt.time | None = None
     acquisition_time: dt.time | None = None
+    #: the study's description: context for an ambiguous keyword ("CT ABD/PEL": "AP" is anatomy)
+    study_description: str = ""
+    #: ImageType values (ORIGINAL, PRIMARY, AXIAL / DERIVED, SECONDARY, PROJECTION IMAGE …)
+    image_type: tuple[str, ...] = ()
+
+
+def _ambiguity(series: PhaseInput, field_name: str, text: str, token: str, kw: Keyword,
+               has_agent: bool) -> tuple[str, bool] | None:
+    """Why the keyword ``token`` (found in ``text``) names no phase here, and whether its phase
+    stays a hint (context elsewhere may confirm it); None if it names the phase."""
+    if not kw.also_means or (kw.modalities and series.modality.upper() not in kw.modalities):
+        return None
+    if kw.modalities:
+        if has_agent and series.contrast_agent is not None:
+            return None  # e.g. MR angiography with a contrast agent recorded: contrast-enhanced
+        return (f'keyword "{token}" on {series.modality}: {kw.also_means}; not a contrast phase '
+                "unless a contrast agent is recorded", False)
+    rx = _ANATOMY.get(kw.anatomy)
+    if rx is not None:
+        rest = re.sub(rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])", " ", text,
+                      flags=re.IGNORECASE)
+        for where, context, shown in (("StudyDescription", series.study_description,
+                                       series.study_description), (field_name, rest, text)):
+            m = rx.search(context or "")
+            if m:
+                return (f'keyword "{token}" read as anatomy ({kw.also_means}), not the '
+                        f'{kw.phase} phase: {where} "{shown.strip()}" names the anatomy '
+                        f'("{m.group(0)}")', True)
+    return (f'keyword "{token}" is ambiguous ({kw.phase} phase, or {kw.also_means}): not taken '
+            "without context (timing, or the study's other series named by phase)", True)
 
 
 def guess_phase(series: PhaseInput) -> PhaseGuess:
-    """Phase of one series from its own headers (keywords, contrast agent, timing)."""
+    """Phase of one series from its own headers (keywords, contrast agent, timing), with the
+    context an ambiguous keyword needs (study description, modality); projections, localizers
+    and screen captures are not reading series (module docstring)."""
     evidence: list[str] = []
     votes: list[tuple[str, str]] = []  # (phase, strength)
-    for field_name, text in (("SeriesDescription", series.description),
-                             ("ProtocolName", series.protocol_name)):
-        hit = keyword_phase(text)
-        if hit:
-            phase, token = hit
-            evidence.append(f'{field_name} "{text}" has keyword "{token}" → {phase}')
-            votes.append((phase, "keyword"))
+    ambiguous: list[tuple[str, bool]] = []  # (phase, still a hint) of keywords not taken
     agent = (series.contrast_agent or "").strip()
     has_agent = agent.lower() not in _NO_AGENT
+    for field_name, text in (("SeriesDescription", series.description),
+                             ("ProtocolName", series.protocol_name)):
+        hit = keyword_match(text)
+        protocol = _PROTOCOL.search(text or "")
+        if protocol and field_name == "SeriesDescription":
+            evidence.append(f'{field_name} "{text.strip()}" names a multiphase protocol '
+                            f'("{protocol.group(0)}"), not which of its phases this series is')
+        if hit:
+            phase, token, kw = hit
+            evidence.append(f'{field_name} "{text}" has keyword "{token}" → {phase}')
+            doubt = _ambiguity(series, field_name, text, token, kw, has_agent)
+            if doubt is None:
+                votes.append((phase, "keyword"))
+            else:
+                evidence.append(doubt[0])
+                ambiguous.append((phase, doubt[1]))
     if series.contrast_agent is None:
         evidence.append("ContrastBolusAgent absent")
     else:
@@ -193,9 +339,18 @@ def guess_phase(series: PhaseInput) -> PhaseGuess:
         if phase:
             votes.append((phase, "timing"))
 
-    keyword_phases = {p for p, how in votes if how == "keyword"}
+    reason = not_for_reading(series)
+    if reason:
+        evidence.insert(0, f"not a reading series: {reason}; phase left unknown")
+        return PhaseGuess(UNKNOWN, tuple(evidence), "low", not_for_reading=reason)
     timed = next((p for p, how in votes if how == "timing"), None)
+    for phase, _ in ambiguous:
+        if timed == phase and not any(how == "keyword" for _, how in votes):
+            evidence.append(f"the timing confirms the ambiguous keyword → {phase}")
+            return PhaseGuess(phase, tuple(evidence), "medium")
+    keyword_phases = {p for p, how in votes if how == "keyword"}
     agent_recorded_none = series.contrast_agent is not None and not has_agent
+    hint = next((p for p, is_hint in ambiguous if is_hint), "")
     if len(keyword_phases) > 1:
         evidence.append("conflict: description and protocol name name different phases")
         phase = timed if timed in keyword_phases else UNKNOWN
@@ -214,24 +369,44 @@ def guess_phase(series: PhaseInput) -> PhaseGuess:
     if timed:
         return PhaseGuess(timed, tuple(evidence), "medium")
     if agent_recorded_none:
-        return PhaseGuess(NON_CONTRAST, tuple(evidence), "medium")
-    return PhaseGuess(UNKNOWN, tuple(evidence), "low")
+        return PhaseGuess(NON_CONTRAST, tuple(evidence), "medium", hint=hint)
+    return PhaseGuess(UNKNOWN, tuple(evidence), "low", hint=hint)
 
 
 def refine_with_study_order(
     guesses: Sequence[PhaseGuess], acquisition_times: Sequence[dt.time | None],
     has_agent: Sequence[bool],
 ) -> list[PhaseGuess]:
-    """Use the order of a study's series to name contrast series still ``unknown``.
+    """Use the study's other series to name series still ``unknown``.
 
-    When a study has exactly two contrast series of unknown phase acquired after each other
-    within 10 minutes, the earlier is taken as arterial and the later as portal-venous (the usual
-    biphasic liver protocol); the evidence says so and the confidence is low.
+    * An ambiguous keyword's phase (:attr:`PhaseGuess.hint`, e.g. "AP") is taken when the study
+      names its other series by phase — another reading series is portal-venous or delayed with
+      medium or high confidence, and none is already that hint's phase — with low confidence.
+    * When a study has exactly two contrast series of unknown phase acquired after each other
+      within 10 minutes, the earlier is taken as arterial and the later as portal-venous (the
+      usual biphasic liver protocol); the evidence says so and the confidence is low.
+
+    Series that are not reading series (projections, localizers) neither count nor change.
     """
     out = list(guesses)
-    unknown = [i for i, g in enumerate(guesses)
-               if g.phase == UNKNOWN and has_agent[i] and acquisition_times[i] is not None]
-    known = {g.phase for g in guesses}
+    reading = [i for i, g in enumerate(guesses) if g.is_reading_series]
+    for i in reading:
+        g = guesses[i]
+        if g.phase != UNKNOWN or not g.hint:
+            continue
+        named = sorted({guesses[j].phase for j in reading if j != i
+                        and guesses[j].phase in (PORTAL_VENOUS, DELAYED)
+                        and guesses[j].confidence in ("medium", "high")})
+        if named and not any(guesses[j].phase == g.hint for j in reading if j != i):
+            out[i] = replace(g, phase=g.hint, confidence="low", hint="", evidence=g.evidence + (
+                f"the study's other series are named by phase ({', '.join(named)}): the "
+                f"ambiguous keyword is taken → {g.hint}",))
+    guesses = out
+    out = list(guesses)
+    unknown = [i for i in reading
+               if guesses[i].phase == UNKNOWN and has_agent[i]
+               and acquisition_times[i] is not None]
+    known = {guesses[i].phase for i in reading}
     if len(unknown) != 2 or ARTERIAL in known or PORTAL_VENOUS in known:
         return out
     a, b = sorted(unknown, key=lambda i: _seconds(acquisition_times[i]))  # type: ignore[arg-type]
@@ -240,7 +415,7 @@ def refine_with_study_order(
         return out
     for idx, phase, rank in ((a, ARTERIAL, "first"), (b, PORTAL_VENOUS, "second")):
         g = guesses[idx]
-        out[idx] = PhaseGuess(
-            phase, g.evidence + (f"{rank} of two contrast series {gap:.0f} s apart → {phase}",),
-            "low")
+        out[idx] = replace(
+            g, phase=phase, confidence="low", hint="",
+            evidence=g.evidence + (f"{rank} of two contrast series {gap:.0f} s apart → {phase}",))
     return out

@@ -122,3 +122,151 @@ def test_override_is_recorded(shared_data):
     changed = series.with_phase("arterial", reason="reader")
     assert changed.phase.phase == "arterial" and changed.phase.overridden
     assert "overridden: portal-venous → arterial (reader)" in changed.phase.evidence
+
+
+# -- ambiguous keywords need context; projections and localizers are not reading series ---------
+
+def test_an_ambiguous_keyword_alone_names_no_phase_but_is_kept_as_a_hint():
+    g = guess_phase(PhaseInput("AP 2.5mm"))
+    assert (g.phase, g.confidence, g.hint) == ("unknown", "low", "arterial")
+    assert any('"AP" is ambiguous (arterial phase, or abdomen/pelvis' in e for e in g.evidence)
+
+
+def test_ap_is_anatomy_when_the_study_names_the_abdomen_and_pelvis():
+    g = guess_phase(PhaseInput("LIVER 3 PHASE (AP)", study_description="CT,ABD/PEL LIVER W/C"))
+    assert g.phase == "unknown"
+    assert any(e.startswith('keyword "AP" read as anatomy') and 'StudyDescription "CT,ABD/PEL '
+               'LIVER W/C" names the anatomy ("ABD")' in e for e in g.evidence), g.evidence
+    assert any('multiphase protocol ("3 PHASE")' in e for e in g.evidence)
+
+
+@pytest.mark.parametrize("study", ["A/P - LIVER", "AA/P LIVER", "CT A-P LIVER", "abd/pelvis",
+                                   "CT C/A/P", "CT CAP", "T/A/P W/C", "CHEST/ABD/PELVIS"])
+def test_the_anatomy_words_of_real_study_descriptions(study):
+    g = guess_phase(PhaseInput("LIVER 3 PHASE (AP)", study_description=study))
+    assert any("read as anatomy" in e for e in g.evidence), (study, g.evidence)
+
+
+def test_the_timing_confirms_an_ambiguous_keyword():
+    g = guess_phase(PhaseInput("AP 2.5mm", contrast_agent="Iomeprol", contrast_start=T0,
+                               acquisition_time=_at(32)))
+    assert (g.phase, g.confidence) == ("arterial", "medium")
+    assert any("timing confirms the ambiguous keyword" in e for e in g.evidence)
+
+
+def test_the_studys_other_series_named_by_phase_confirm_an_ambiguous_keyword():
+    ap = guess_phase(PhaseInput("AP 2.5mm", study_description="CT ABD/PEL"))
+    pv = guess_phase(PhaseInput("PV 2.5mm", study_description="CT ABD/PEL"))
+    pre = guess_phase(PhaseInput("PRE 5mm", study_description="CT ABD/PEL"))
+    out = refine_with_study_order([pre, ap, pv], [None, None, None], [False, False, False])
+    assert [g.phase for g in out] == ["non-contrast", "arterial", "portal-venous"]
+    assert out[1].confidence == "low" and out[1].hint == ""
+    assert "named by phase (portal-venous)" in out[1].evidence[-1]
+    # a non-contrast series beside it names nothing: the study may name its series by anatomy
+    alone = refine_with_study_order([pre, ap], [None, None], [False, False])
+    assert alone[1].phase == "unknown"
+
+
+def test_mr_angiography_is_not_a_contrast_phase_without_an_agent():
+    g = guess_phase(PhaseInput("3D TOF ANGIO", modality="MR"))
+    assert g.phase == "unknown" and g.hint == ""
+    assert any("time of flight" in e for e in g.evidence)
+    assert guess_phase(PhaseInput("CE ANGIO", modality="MR", contrast_agent="Gadovist")
+                       ).phase == "arterial"
+    assert guess_phase(PhaseInput("CTA chest", modality="CT")).phase == "arterial"
+
+
+NOT_READING = [
+    # (description, ImageType, what the reason says)
+    ("ANGIO Projected from   C", ("DERIVED", "SECONDARY", "PROJECTION IMAGE"), "projection"),
+    ("MIP 10mm arterial", ("DERIVED", "SECONDARY", "AXIAL"), "projection (MIP / MinIP)"),
+    ("Arterial 2.5", ("DERIVED", "SECONDARY", "MIP"), "maximum / minimum intensity"),
+    ("Topogram 0.6 T20s", ("ORIGINAL", "PRIMARY", "LOCALIZER"), "localizer"),
+    ("FAST LOCALIZER", ("ORIGINAL", "PRIMARY", "OTHER"), "localizer"),
+    ("T/S/C RF FAST PILOT", (), "localizer"),
+    ("SURVEY", (), "localizer"),
+    ("Scout", (), "localizer"),
+    ("Dose Report", ("DERIVED", "SECONDARY", "OTHER"), "dose report"),
+    ("Leber arteriell 3D VR", (), "volume rendering"),
+]
+
+
+@pytest.mark.parametrize(("description", "image_type", "what"), NOT_READING,
+                         ids=[d for d, _, _ in NOT_READING])
+def test_projections_localizers_and_captures_are_not_reading_series(description, image_type,
+                                                                    what):
+    g = guess_phase(PhaseInput(description, image_type=image_type, modality="MR"
+                               if "ANGIO" in description or "PILOT" in description else "CT"))
+    assert g.phase == "unknown" and not g.is_reading_series
+    assert what in g.not_for_reading
+    assert g.evidence[0].startswith("not a reading series:")
+
+
+@pytest.mark.parametrize("description", ["Arterial 2.5 B30f", "PV 2.5 B30f", "Abdomen nativ 2.5",
+                                         "LATE ART 2.5mm STND", "Recon 2: PRE LIVER"])
+def test_reading_series_stay_reading_series(description):
+    g = guess_phase(PhaseInput(description, image_type=("ORIGINAL", "PRIMARY", "AXIAL")))
+    assert g.is_reading_series and g.phase != "unknown"
+
+
+def test_projections_take_no_part_in_the_study_order():
+    mip = guess_phase(PhaseInput("MIP", image_type=("DERIVED", "SECONDARY", "PROJECTION IMAGE"),
+                                 contrast_agent="X"))
+    unknown = PhaseGuess("unknown", ("ContrastBolusAgent \"X\"",), "low")
+    out = refine_with_study_order([unknown, mip, unknown], [_at(35), _at(36), _at(130)],
+                                  [True, True, True])
+    assert [g.phase for g in out] == ["arterial", "unknown", "portal-venous"]
+
+
+# -- the real headers of ../shared/data/tcia-hcc-tace-seg-first-slices (its README) --------------
+
+TCIA_SERIES = [
+    # (SeriesDescription, files, phase, confidence, what the evidence must say)
+    ("Recon 2: PRE LIVER", 50, "non-contrast", "medium", ['has keyword "PRE" → non-contrast']),
+    ("PRE LIVER", 20, "non-contrast", "medium", ['has keyword "PRE" → non-contrast']),
+    ("LIVER 3 PHASE (AP)", 9, "unknown", "low",
+     ['keyword "AP" read as anatomy (abdomen/pelvis or anteroposterior), not the arterial '
+      'phase: StudyDescription', 'names a multiphase protocol ("3 PHASE")']),
+    ("3 PHASE LIVER (ABD)", 4, "unknown", "low",
+     ['names a multiphase protocol ("3 PHASE")', "ContrastBolusAgent absent"]),
+    ("2.5 STANDARD", 4, "unknown", "low", ["ContrastBolusAgent absent"]),
+    ("2.5 SOFT", 3, "unknown", "low", ["ContrastBolusAgent absent"]),
+    ("Recon 3: PRE LIVER", 2, "non-contrast", "medium", ['has keyword "PRE" → non-contrast']),
+    ("LIVER 3 PHASE (C/A/P)", 2, "unknown", "low", ['names a multiphase protocol ("3 PHASE")']),
+    ("", 2, "unknown", "low", ["ContrastBolusAgent absent"]),
+    ("C-A-P", 1, "unknown", "low", ["ContrastBolusAgent absent"]),
+    ("PRE CONTRAST", 1, "non-contrast", "medium", ['has keyword "PRE CONTRAST" → non-contrast']),
+    ("Recon 2: PRE", 1, "non-contrast", "medium", ['has keyword "PRE" → non-contrast']),
+]
+
+
+@pytest.fixture(scope="module")
+def tcia_series(shared_data):
+    from response_tool.io import scan_dicom
+
+    scan = scan_dicom(shared_data / "tcia-hcc-tace-seg-first-slices")
+    by: dict[str, list] = {}
+    for series in scan.series:
+        by.setdefault(series.description, []).append(series)
+    return by
+
+
+def test_the_tcia_table_covers_every_series(tcia_series):
+    assert sum(n for _, n, *_ in TCIA_SERIES) == 99
+    assert {d for d, *_ in TCIA_SERIES} == set(tcia_series)
+    # before: the nine "LIVER 3 PHASE (AP)" series were called arterial (medium) from "AP"
+    assert not any(s.phase.phase == "arterial" for group in tcia_series.values() for s in group)
+
+
+@pytest.mark.parametrize(("description", "files", "phase", "confidence", "reasons"), TCIA_SERIES,
+                         ids=[d or "(empty)" for d, *_ in TCIA_SERIES])
+def test_tcia_real_headers(tcia_series, description, files, phase, confidence, reasons):
+    group = tcia_series[description]
+    assert len(group) == files
+    for series in group:
+        g = series.phase
+        assert (g.phase, g.confidence) == (phase, confidence), (series.study_description,
+                                                                g.evidence)
+        assert g.is_reading_series
+        for reason in reasons:
+            assert any(reason in e for e in g.evidence), (reason, g.evidence)

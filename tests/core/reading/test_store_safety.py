@@ -181,7 +181,8 @@ def test_every_finite_value_in_range_is_accepted(tmp_path):
     store.set_burden(key, BASE, _estimate(htb_pct=0.0, ci95_pct=(0.0, 100.0)))
     store.update_lesion(key, "T1", organ="liver segment 7", is_nodal=0, override_reason="kept")
     assert store.measurement(key, "T1", BASE).long_axis_mm == 2000.0
-    assert store.lesions(key)[0].organ == "liver segment 7"
+    (t1,) = [les for les in store.lesions(key) if les.lesion_id == "T1"]
+    assert (t1.organ, t1.is_nodal, t1.override_reason) == ("liver segment 7", False, "kept")
     store.close()
 
 
