@@ -18,7 +18,11 @@ import pandas as pd
 from response_tool.burden import read_burden_table
 from response_tool.criteria import CRITERIA
 from response_tool.criteria import best_response as bor
-from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
+from response_tool.criteria.baseline import (
+    WARNING_COLUMNS,
+    baseline_warnings,
+    new_lesion_warnings,
+)
 from response_tool.criteria.engine import KEYS, assess_prepared, prepare
 from response_tool.criteria.options import AssessmentOptions
 from response_tool.domain.errors import BurdenInputError
@@ -52,6 +56,9 @@ class AssessmentResult:
     best_response: pd.DataFrame
     protocol: AssessmentOptions
     warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
+    #: new lesions a criterion counts only as equivocal (same columns as :attr:`warnings`)
+    new_lesion_warnings: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
 
     def summary(self) -> str:
         """A short text summary: reads, time points, overall and best responses per criterion."""
@@ -71,6 +78,11 @@ class AssessmentResult:
                          f"{len(self.warnings) - len(open_)} overridden")
             lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
                          f"[{w.check_id}]" for w in open_.head(10).itertuples())
+        if len(self.new_lesion_warnings):
+            new = self.new_lesion_warnings
+            lines.append(f"new-lesion checks: {len(new)} lesion(s) counted as equivocal, not PD")
+            lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
+                         f"[{w.check_id}, {w.criterion}]" for w in new.head(10).itertuples())
         return "\n".join(lines)
 
     def to_csv(self, responses_path: str | os.PathLike[str],
@@ -252,7 +264,8 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
     tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
-                            baseline_warnings(frame, protocol.criteria))
+                            baseline_warnings(frame, protocol.criteria),
+                            new_lesion_warnings(frame, protocol.criteria))
 
 
 __all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",

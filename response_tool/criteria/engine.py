@@ -245,8 +245,17 @@ def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.nda
     return np.where(running >= span - 1, np.nan, running + lo).astype(float)
 
 
-def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions
-                     ) -> dict[str, object]:
+def _seen_before(flag: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per time point: ``flag`` held at an earlier time point of the same read."""
+    n = len(flag)
+    seen = _segment_running_min(np.where(flag, 0, 1), np.ones(n, bool), starts) == 0
+    return ~starts & np.r_[False, seen[:-1]] if n else np.zeros(0, dtype=bool)
+
+
+def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions,
+                     cr_before: np.ndarray) -> dict[str, object]:
+    """Target sums and responses; ``cr_before``: an overall CR was assigned at an earlier time
+    point of the read (reappearance is PD only then)."""
     g, n = p.target, len(p.tps)
     value, cr_ok = _target_values(g, criterion, opts)
     missing = np.isnan(value)
@@ -263,10 +272,6 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
     # nadir: the smallest complete sum before each time point of the read (baseline included)
     running = _segment_running_min(np.where(valid, assessed, 0), valid, starts)
     nadir_um = np.where(starts, np.nan, np.r_[np.nan, running[:-1]])
-    # a target CR recorded at any earlier time point of the read
-    seen_cr = _segment_running_min(np.where(all_cr & complete, 0, 1), np.ones(n, bool), starts) == 0
-    prev_cr = ~starts & np.r_[False, seen_cr[:-1]]
-
     has_nadir = ~np.isnan(nadir_um)
     nadir = np.nan_to_num(nadir_um).astype(np.int64)
     base = np.nan_to_num(base_um).astype(np.int64)
@@ -280,7 +285,7 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
         Fact.TARGET_MISSING: n_missing > 0,
         Fact.SUM_PD: has_nadir & (assessed > nadir) & _ge_fraction(assessed, nadir, grow)
         & (assessed - nadir >= pd_min_um),
-        Fact.REAPPEARED: prev_cr & ~all_cr,
+        Fact.REAPPEARED: cr_before & ~all_cr,
         Fact.ALL_TARGETS_CR: all_cr,
         Fact.SUM_PR: _le_fraction(assessed, base, shrink),
     }
@@ -301,10 +306,12 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
     }
 
 
-def _non_target_response(p: Prepared, criterion: CriterionDefinition) -> dict[str, object]:
+def _non_target_response(p: Prepared, criterion: CriterionDefinition, cr_before: np.ndarray
+                         ) -> dict[str, object]:
     g, n = p.non_target, len(p.tps)
     status = np.where(g.status == _NOT_SEEN, _S["not-evaluated"], g.status)
     gone, progression = criterion.non_target_state(g, status)
+    seen_again = ~gone & (status != _S["not-evaluated"])
     size = np.bincount(g.tp, minlength=n)
     facts = {
         Fact.NO_NON_TARGETS: size == 0,
@@ -312,6 +319,8 @@ def _non_target_response(p: Prepared, criterion: CriterionDefinition) -> dict[st
         Fact.NON_TARGET_NE: np.bincount(g.tp, weights=status == _S["not-evaluated"],
                                         minlength=n) > 0,
         Fact.ALL_NON_TARGETS_GONE: np.bincount(g.tp, weights=gone, minlength=n) == size,
+        Fact.NON_TARGET_REAPPEARED: cr_before
+        & (np.bincount(g.tp, weights=seen_again, minlength=n) > 0),
     }
     response, rule = _decide(criterion.non_target_decisions, facts, n, _RESP)
     return {"n_non_targets": size, "_non_target": response, "_non_target_rule": rule}
@@ -364,14 +373,30 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
     opts = options or AssessmentOptions()
     definition: CriterionDefinition = CRITERIA[criterion].DEFINITION
     tps = p.tps
-    cols: dict[str, object] = {**_target_response(p, definition, opts),
-                               **_non_target_response(p, definition), **_new_lesions(p, definition)}
     base = tps["is_baseline"].to_numpy(dtype=bool)
     index, rows = _overall_lookup(definition)
-    which = index[cols["_target"], cols["_non_target"], cols["_new_yes"].astype(int)]
-    if (which[~base] < 0).any():  # cannot happen: the table test shows every combination is covered
-        raise AssertionError(f"{definition.overall.id}: a combination of states has no table line")
     then = np.array([_RESP[r.then] for r in rows] + [0])
+
+    def overall(cols: dict[str, object]) -> np.ndarray:
+        which = index[cols["_target"], cols["_non_target"], cols["_new_yes"].astype(int)]
+        if (which[~base] < 0).any():  # cannot happen: the table test covers every combination
+            raise AssertionError(f"{definition.overall.id}: a combination of states has no line")
+        return which
+
+    # Disease reappearing is PD only after an overall CR (RECIST 1.1 Table 3 footnote): a first
+    # pass without the reappearance rules finds the overall CRs — a time point with an overall CR
+    # has every target and non-target gone, so the rules cannot change it — and a second pass
+    # applies them after the first CR.
+    new = _new_lesions(p, definition)
+    no_cr = np.zeros(len(tps), dtype=bool)
+    cols: dict[str, object] = {**_target_response(p, definition, opts, no_cr),
+                               **_non_target_response(p, definition, no_cr), **new}
+    which = overall(cols)
+    cr_before = _seen_before(~base & (then[np.where(base, len(rows), which)] == _RESP[CR]), base)
+    if cr_before.any():
+        cols = {**_target_response(p, definition, opts, cr_before),
+                **_non_target_response(p, definition, cr_before), **new}
+        which = overall(cols)
     rule = np.array([_RULE[r.id] for r in rows] + [_RULE[BASELINE_RULE]])
     which = np.where(base, len(rows), which)
     blank = np.where(base, 0, 1)  # non-target and new-lesion columns are empty at baseline

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from response_tool.domain.measurements import STATUSES
-from response_tool.domain.vocabulary import NODES_AS_ONE_ORGAN
+from response_tool.domain.vocabulary import NODES_AS_ONE_ORGAN, normalise_organ
 
 from ._tables import (
     CR,
@@ -91,10 +91,13 @@ TARGET_RULES = {
              S(EISENHAUER_2009, _T)),
     PD: Rule("RECIST1.1-TGT-PD", "sum >= nadir x (1 + 20 %) and sum - nadir >= 5 mm",
              S(EISENHAUER_2009, _T)),
-    "PD-reappearance": Rule("RECIST1.1-TGT-PD-REAPPEAR", "a target reappears after a target CR "
-                            "(non-nodal > 0 mm or node >= 10 mm)",
-                            S(EISENHAUER_2009, "section 4.3.1 and Appendix II, lesions that "
-                                               "disappear and reappear")),
+    "PD-reappearance": Rule("RECIST1.1-TGT-PD-REAPPEAR", "a target reappears after an overall CR "
+                            "(non-nodal > 0 mm or node >= 10 mm); after a target CR without an "
+                            "overall CR the sum rule applies",
+                            S(EISENHAUER_2009, "section 4.4.2, Table 3 footnote (reappearance "
+                                               "after CR) and Appendix II, lesions that disappear "
+                                               "and reappear; RECIST Working Group FAQ 'Does a "
+                                               "new lesion always result in PD?'")),
     "PD-proven-despite-missing": Rule("RECIST1.1-TGT-PD-PARTIAL", "some targets not assessed, but "
                                       "the assessed ones already meet PD",
                                       S(EISENHAUER_2009, "section 4.3.1 and Appendix II, Missing "
@@ -113,6 +116,9 @@ NON_TARGET_RULES = {
                         S(EISENHAUER_2009, _N)),
     PD: Rule("RECIST1.1-NT-PD", "unequivocal progression of existing non-target lesions",
              S(EISENHAUER_2009, _N)),
+    "PD-reappearance": Rule("RECIST1.1-NT-PD-REAPPEAR", "a non-target lesion is seen again after "
+                            "an overall CR: any disease reappearing after CR is PD",
+                            S(EISENHAUER_2009, "section 4.4.2, Table 3 footnote a")),
     NE: Rule("RECIST1.1-NT-NE", "a non-target lesion was not evaluated (and none progressed)",
              S(EISENHAUER_2009, "section 4.3.3, Table 1 ('not evaluated')")),
     NONE: Rule("RECIST1.1-NT-NONE", "no non-target lesion at baseline: not NE; the overall table "
@@ -121,8 +127,9 @@ NON_TARGET_RULES = {
 NEW_RULES = {
     NEW_YES: Rule("RECIST1.1-NEW-YES", "an unequivocal new lesion", S(EISENHAUER_2009,
                   "section 4.3.2, New lesions")),
-    "equivocal": Rule("RECIST1.1-NEW-EQUIVOCAL", "an equivocal new lesion: not PD until confirmed; "
-                      "when confirmed, PD dates from its first observation",
+    "equivocal": Rule("RECIST1.1-NEW-EQUIVOCAL", "an equivocal new lesion (also a new node below "
+                      "10 mm short axis, a normal node): not PD until confirmed; when confirmed, "
+                      "PD dates from its first observation",
                       S(EISENHAUER_2009, "section 4.3.2, New lesions")),
     NEW_NO: Rule("RECIST1.1-NEW-NO", "no new lesion", S(EISENHAUER_2009, "section 4.3.2")),
 }
@@ -239,9 +246,19 @@ def non_target_state(g: Any, status: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return gone, status == _PROGRESSION
 
 
+def small_new_node(new: Any) -> np.ndarray:
+    """New lymph nodes with a short axis below 10 mm: normal nodes (section 3.1.1), not new
+    disease (RECIST Working Group FAQ 'New lymph node lesions')."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    nodal = new["is_nodal"].to_numpy(dtype=bool, na_value=False)
+    return nodal & (new["short_axis_mm"].to_numpy(dtype=float) < NODE_NORMAL.as_float)
+
+
 def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
-    """RECIST 1.1 counts every unequivocal new lesion."""
-    return np.zeros(len(unequivocal), dtype=bool)
+    """Unequivocal new lesions RECIST 1.1 counts only as equivocal: a "new" node below 10 mm
+    short axis is a normal node (:data:`NODE_NORMAL`)."""
+    return unequivocal & small_new_node(new)
 
 
 def target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
@@ -265,6 +282,7 @@ def non_target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
     return DecisionList(f"{prefix}-NON-TARGET", "Non-target response", (
         Decision(rules[NONE], NONE, when=(Fact.NO_NON_TARGETS,)),
         Decision(rules[PD], PD, when=(Fact.NON_TARGET_PD,)),
+        Decision(rules["PD-reappearance"], PD, when=(Fact.NON_TARGET_REAPPEARED,)),
         Decision(rules[NE], NE, when=(Fact.NON_TARGET_NE,)),
         Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,)),
         Decision(rules[NON_CR_NON_PD], NON_CR_NON_PD),
@@ -294,8 +312,9 @@ def _measurable_minimum(t: Any) -> np.ndarray:
 
 
 def _organs(t: Any) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Each target's organ (all nodes one organ), targets in it, and its rank there."""
-    organ = t.rows["organ"].astype(str).str.lower().where(~t.nodal, NODES_AS_ONE_ORGAN)
+    """Each target's organ (all nodes one organ, left and right lung one lung, liver segments the
+    liver), targets in it, and its rank there."""
+    organ = t.rows["organ"].astype(str).map(normalise_organ).where(~t.nodal, NODES_AS_ONE_ORGAN)
     per_organ = t.rows.groupby([t.read, pd.factorize(organ)[0]], sort=False)
     return organ, per_organ["lesion_id"].transform("size").to_numpy(), per_organ.cumcount().to_numpy()
 
@@ -327,6 +346,19 @@ BASELINE_CHECKS = (
 )
 
 
+def _when(rows: pd.DataFrame, mask: np.ndarray) -> pd.Series:
+    return " (" + pd.to_datetime(rows["timepoint_date"][mask]).dt.strftime("%Y-%m-%d") + ")"
+
+
+NEW_LESION_CHECKS = (
+    BaselineCheck(
+        NODE_NORMAL, 10, lambda t: t.unequivocal & small_new_node(t.rows),
+        lambda t, m: "new node " + ids(t.rows[m]) + _when(t.rows, m) + ": short axis "
+        + mm(t.rows["short_axis_mm"][m], t.rows.index[m]) + " mm < 10 mm is a normal node; "
+        "counted as equivocal (not PD) until it grows"),
+)
+
+
 DEFINITION = CriterionDefinition(
     id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
     pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=target_cr,
@@ -337,4 +369,5 @@ DEFINITION = CriterionDefinition(
     new_lesion_decisions=new_lesion_decisions("RECIST1.1", NEW_RULES),
     overall=OVERALL,
     baseline_checks=BASELINE_CHECKS,
+    new_lesion_checks=NEW_LESION_CHECKS,
 )
