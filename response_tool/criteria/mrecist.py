@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-
 import pandas as pd
 
 from response_tool.domain.vocabulary import (

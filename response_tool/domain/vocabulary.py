@@ -145,7 +145,8 @@ PORTA_HEPATIS = "porta hepatis"
 #: All lymph nodes count as one organ for the per-organ target limit (RECIST 1.1 section 3.3).
 NODES_AS_ONE_ORGAN = "lymph nodes"
 
-_LIVER = re.compile(r"^(liver|hepatic|hepar)\b|^(couinaud\s+)?(segment|seg\.?|s)\s*([1-8]|i{1,3}|iv[ab]?|v|vi{1,3})[ab]?\b")
+_LIVER = re.compile(r"^(liver|hepatic|hepar)\b"  # or a Couinaud segment: S4a, segment VII, seg. 2
+                    r"|^(couinaud\s+)?(segment|seg\.?|s)\s*([1-8]|i{1,3}|iv[ab]?|v|vi{1,3})[ab]?\b")
 _LUNG = re.compile(r"^((left|right|l|r)\s+)?(lung|pulmonary)\b|\blung\b")
 _NODE = re.compile(r"\b(lymph\s*nodes?|nodes?|ln|nodal)\b")
 
