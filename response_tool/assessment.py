@@ -117,14 +117,20 @@ def _to_frame(measurements: object) -> pd.DataFrame:
 _EPOCH = dt.date(2000, 1, 1)
 
 
-def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions) -> tuple:
-    """Both BORs of one read's follow-ups (``days`` since baseline, ascending), each dated by the
-    *position* of the follow-up it names (−1 = none)."""
+def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions,
+            reference_day: int = 0) -> tuple:
+    """Both BORs of one read's follow-ups (``days`` since baseline, ascending; the SD minimum
+    counted from ``reference_day``), each dated by the *position* of the follow-up it names
+    (−1 = none)."""
     dates = [_EPOCH + dt.timedelta(days=d) for d in days]
-    b = bor.best_overall_response(dates, responses, _EPOCH, sd_min_weeks=protocol.sd_min_weeks)
+    reference = _EPOCH + dt.timedelta(days=reference_day)
+    nonpd = protocol.sd_min_for_non_cr_non_pd
+    b = bor.best_overall_response(dates, responses, reference, sd_min_weeks=protocol.sd_min_weeks,
+                                  sd_min_for_non_cr_non_pd=nonpd)
     c = bor.confirmed_best_overall_response(
-        dates, responses, _EPOCH, confirm_weeks=protocol.confirm_weeks,
-        sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated)
+        dates, responses, reference, confirm_weeks=protocol.confirm_weeks,
+        sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated,
+        sd_min_for_non_cr_non_pd=nonpd)
 
     def position(d: dt.date | None) -> int:
         return -1 if d is None else dates.index(d)
@@ -157,6 +163,10 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     first = np.r_[0, np.flatnonzero(np.diff(group)) + 1] if len(t) else np.array([], dtype=int)
     day = t["timepoint_date"].to_numpy().astype("datetime64[D]")
     base_date = day[first]
+    # the SD minimum counts from the treatment start when the measurements give one
+    reference = (t["_reference_date"].to_numpy().astype("datetime64[D]")[first]
+                 if "_reference_date" in t.columns else base_date)
+    ref_day = (reference - base_date).astype(np.int64)  # days from the baseline scan
     fu = ~t["is_baseline"].to_numpy(dtype=bool)
     response_code = pd.Index(bor.ORDER).get_indexer(t["overall_response"])
     if (fu & (response_code < 0)).any():
@@ -175,15 +185,16 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     fu_response = np.full((n_groups, width), -1, dtype=np.int8)
     fu_response[fu_group, position] = response_code[fu]
     present = fu_response >= 0
-    sd_met = present & (fu_day / 7.0 >= protocol.sd_min_weeks)
+    sd_met = present & (((fu_day - ref_day[:, None]) / 7.0 >= protocol.sd_min_weeks) | (
+        (fu_response == bor.ORDER.index(bor.NON_CR_NON_PD)) & ~protocol.sd_min_for_non_cr_non_pd))
     i, j = np.triu_indices(width, k=1)
     confirms = present[:, j] & ((fu_day[:, j] - fu_day[:, i]) / 7.0 >= protocol.confirm_weeks)
     facts = pd.DataFrame(np.hstack([fu_response, sd_met, confirms]).astype(np.int8))
     pattern = facts.groupby(list(facts.columns), sort=False).ngroup().to_numpy()
     example = np.unique(pattern, return_index=True)[1]  # one read per pattern, in pattern order
     decided = [_decide(fu_day[g][present[g]].tolist(),
-                       [bor.ORDER[c] for c in fu_response[g][present[g]]], protocol)
-               for g in example]
+                       [bor.ORDER[c] for c in fu_response[g][present[g]]], protocol,
+                       int(ref_day[g])) for g in example]
     columns = list(zip(*decided, strict=True)) if decided else [()] * 8
 
     def col(k: int) -> pd.Categorical:

@@ -134,6 +134,10 @@ class Fact(StrEnum):
     REAPPEARED = ("an overall CR was assigned at an earlier time point and the targets no longer "
                   "meet CR")
     ALL_TARGETS_CR = "every target meets its CR condition"
+    NORMAL_NODES_PREVAIL = ("every target meets its CR condition and the options let normal "
+                            "nodes prevail over a rising sum (normal_nodes_cr_over_sum_pd)")
+    PR_EARLIER = ("a target PR or CR was recorded at an earlier time point and the options carry "
+                  "PR forward (pr_carried_forward)")
     SUM_PR = "sum <= baseline sum x (1 - PR decrease)"
     NO_NON_TARGETS = "no non-target lesion at baseline"
     NON_TARGET_PD = "a non-target lesion shows unequivocal progression"
@@ -141,6 +145,7 @@ class Fact(StrEnum):
     NON_TARGET_REAPPEARED = ("an overall CR was assigned at an earlier time point and a "
                              "non-target lesion is seen again")
     ALL_NON_TARGETS_GONE = "every non-target lesion has gone"
+    MARKERS_RAISED = "the tumour markers are above normal at this time point"
     NEW_UNEQUIVOCAL = "an unequivocal new lesion"
     NEW_EQUIVOCAL = "an equivocal new lesion"
 

@@ -189,6 +189,16 @@ def prepare(df: pd.DataFrame) -> Prepared:
     first_of_read = np.maximum.accumulate(np.where(starts, np.arange(len(tps)), 0))
     tps["baseline_date"] = tps["timepoint_date"].to_numpy()[first_of_read]
     tps["is_baseline"] = starts
+    # the reference of the SD minimum: the treatment start when given, else the baseline scan
+    start = (df["treatment_start_date"].to_numpy(dtype="datetime64[ns]")[first]
+             if "treatment_start_date" in df.columns else np.full(len(tps), np.datetime64("NaT")))
+    tps["_reference_date"] = np.where(np.isnat(start), tps["baseline_date"].to_numpy(), start)
+    # tumour markers above normal at a time point (any row of it says false)
+    if "tumour_markers_normal" in df.columns:
+        raised = (df["tumour_markers_normal"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712
+        tps["_markers_raised"] = np.bincount(tp_of_row, weights=raised, minlength=len(tps)) > 0
+    else:
+        tps["_markers_raised"] = np.zeros(len(tps), dtype=bool)
     is_new = np.flatnonzero((df["role"] == "new").to_numpy(dtype=bool))
     new = pd.DataFrame({c: df[c].array[is_new] for c in READ + [
         "_lesion", "timepoint_date", "status", "organ", "is_nodal", "long_axis_mm",
@@ -217,14 +227,15 @@ def _decide(decisions: DecisionList, facts: dict[Fact, np.ndarray], n: int, valu
 
 
 def _target_values(g: _Grid, criterion: CriterionDefinition, opts: AssessmentOptions
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-lesion value (mm; NaN = not evaluated) and per-lesion 'CR condition met'."""
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-lesion value (mm; NaN = not evaluated), 'CR condition met', and 'follows its viable
+    diameter'."""
     measured_value, follows_viable = criterion.target_measure(g)
     value = np.select(
         [g.status == _S["measured"], g.status == _S["too-small"], g.status == _S["absent"]],
         [measured_value, opts.too_small_mm, 0.0], default=np.nan).astype(float)
     cr_ok = criterion.target_cr(value, g, follows_viable) & ~np.isnan(value)
-    return value, cr_ok
+    return value, cr_ok, follows_viable
 
 
 def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.ndarray
@@ -253,11 +264,13 @@ def _seen_before(flag: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions,
-                     cr_before: np.ndarray) -> dict[str, object]:
+                     cr_before: np.ndarray, pr_before: np.ndarray) -> dict[str, object]:
     """Target sums and responses; ``cr_before``: an overall CR was assigned at an earlier time
-    point of the read (reappearance is PD only then)."""
+    point of the read (reappearance is PD only then); ``pr_before``: a target PR or CR was (for
+    the option ``pr_carried_forward``)."""
     g, n = p.target, len(p.tps)
-    value, cr_ok = _target_values(g, criterion, opts)
+    value, cr_ok, follows_viable = _target_values(g, criterion, opts)
+    enhancing = np.bincount(g.tp, weights=follows_viable, minlength=n) > 0
     missing = np.isnan(value)
     n_targets = np.bincount(g.tp, minlength=n)
     n_missing = np.bincount(g.tp, weights=missing, minlength=n).astype(np.int64)
@@ -275,7 +288,8 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
     has_nadir = ~np.isnan(nadir_um)
     nadir = np.nan_to_num(nadir_um).astype(np.int64)
     base = np.nan_to_num(base_um).astype(np.int64)
-    pd_min_um = int(round(float(criterion.pd_floor_mm(opts)) * 1000))
+    pd_min_um = np.rint(np.asarray(criterion.pd_floor_mm(opts, enhancing), float) * 1000
+                        ).astype(np.int64)
     grow = 1 + criterion.pd_increase.value / 100
     shrink = 1 - criterion.pr_decrease.value / 100
     # an actual increase is needed: with a nadir of 0 (a target CR) and mRECIST's 0 mm floor,
@@ -287,7 +301,9 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
         & (assessed - nadir >= pd_min_um),
         Fact.REAPPEARED: cr_before & ~all_cr,
         Fact.ALL_TARGETS_CR: all_cr,
+        Fact.NORMAL_NODES_PREVAIL: all_cr & opts.normal_nodes_cr_over_sum_pd,
         Fact.SUM_PR: _le_fraction(assessed, base, shrink),
+        Fact.PR_EARLIER: pr_before & opts.pr_carried_forward,
     }
     response, rule = _decide(criterion.target_decisions, facts, n, _RESP)
     response = np.where(starts, _RESP[""], response)
@@ -319,6 +335,7 @@ def _non_target_response(p: Prepared, criterion: CriterionDefinition, cr_before:
         Fact.NON_TARGET_NE: np.bincount(g.tp, weights=status == _S["not-evaluated"],
                                         minlength=n) > 0,
         Fact.ALL_NON_TARGETS_GONE: np.bincount(g.tp, weights=gone, minlength=n) == size,
+        Fact.MARKERS_RAISED: p.tps["_markers_raised"].to_numpy(dtype=bool),
         Fact.NON_TARGET_REAPPEARED: cr_before
         & (np.bincount(g.tp, weights=seen_again, minlength=n) > 0),
     }
@@ -388,13 +405,16 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
     # has every target and non-target gone, so the rules cannot change it — and a second pass
     # applies them after the first CR.
     new = _new_lesions(p, definition)
-    no_cr = np.zeros(len(tps), dtype=bool)
-    cols: dict[str, object] = {**_target_response(p, definition, opts, no_cr),
-                               **_non_target_response(p, definition, no_cr), **new}
+    no = np.zeros(len(tps), dtype=bool)
+    cols: dict[str, object] = {**_target_response(p, definition, opts, no, no),
+                               **_non_target_response(p, definition, no), **new}
     which = overall(cols)
     cr_before = _seen_before(~base & (then[np.where(base, len(rows), which)] == _RESP[CR]), base)
-    if cr_before.any():
-        cols = {**_target_response(p, definition, opts, cr_before),
+    target = np.asarray(cols["_target"])
+    pr_before = _seen_before(~base & np.isin(target, (_RESP[PR], _RESP[CR])), base) \
+        if opts.pr_carried_forward else no
+    if cr_before.any() or pr_before.any():
+        cols = {**_target_response(p, definition, opts, cr_before, pr_before),
                 **_non_target_response(p, definition, cr_before), **new}
         which = overall(cols)
     rule = np.array([_RULE[r.id] for r in rows] + [_RULE[BASELINE_RULE]])
@@ -407,6 +427,7 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
                                   tuple(CRITERIA)),
         "timepoint_date": tps["timepoint_date"].to_numpy(),
         "baseline_date": tps["baseline_date"].to_numpy(), "is_baseline": base,
+        "_reference_date": tps["_reference_date"].to_numpy(),
         **{k: cols[k] for k in ("n_targets", "sum_mm", "baseline_sum_mm", "nadir_sum_mm",
                                 "pct_change_from_baseline", "pct_change_from_nadir",
                                 "abs_change_from_nadir_mm", "targets_not_evaluated")},

@@ -94,6 +94,10 @@ TARGET_RULES = {
     NE: Rule("MRECIST-TGT-NE", "a target lesion was not assessed and PD is not proven",
              S(LENCIONI_2010, _T)),
     SD: Rule("MRECIST-TGT-SD", "neither PR nor PD", S(LENCIONI_2010, _T)),
+    "PR-sustained": Rule("MRECIST-TGT-PR-SUSTAINED", "after a PR, a viable sum back above -30 % of "
+                         "baseline that is not PD stays PR (option pr_carried_forward)",
+                         S("RECIST Working Group, RECIST 1.1 FAQ", "'Managing PR when TP "
+                           "measurements change slightly over time' (applied to mRECIST)")),
     NONE: Rule("MRECIST-TGT-NONE", "no target lesion at baseline", S(LENCIONI_2010, "Table 3")),
 }
 _N = "Table 2, non-target lesions"
@@ -137,10 +141,15 @@ OVERALL = recist11.overall_table("MRECIST-OVERALL", "MRECIST", T3, T3)
 
 
 # -- measurement selection and ordered decisions (what the engine runs) -----------------------------
-def pd_floor_mm(options: Any) -> Fraction:
+def pd_floor_mm(options: Any, enhancing: np.ndarray) -> np.ndarray:
     """The absolute increase target PD needs: none in the paper; the option
-    ``mrecist_pd_min_mm`` (0 by default, :data:`PD_ABSOLUTE_DEFAULT`) sets one."""
-    return Fraction(options.mrecist_pd_min_mm).limit_denominator(1000)
+    ``mrecist_pd_min_mm`` (0 by default, :data:`PD_ABSOLUTE_DEFAULT`) sets one. A read none of
+    whose targets enhanced is measured as under RECIST 1.1, with its 5 mm floor (option
+    ``mrecist_recist_floor_without_enhancement``, :data:`ARTERIAL_ENHANCEMENT`)."""
+    floor = float(Fraction(options.mrecist_pd_min_mm).limit_denominator(1000))
+    if not options.mrecist_recist_floor_without_enhancement:
+        return np.full(len(enhancing), floor)
+    return np.where(enhancing, floor, recist11.PD_ABSOLUTE.as_float)
 
 
 def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:

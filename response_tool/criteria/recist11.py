@@ -86,7 +86,9 @@ THRESHOLDS = (PR_DECREASE, PD_INCREASE, PD_ABSOLUTE, NODE_NORMAL, NODE_TARGET, M
 _T = "section 4.3.1, Evaluation of target lesions"
 TARGET_RULES = {
     CR: Rule("RECIST1.1-TGT-CR", "every non-nodal target has disappeared and every nodal target "
-             "has short axis < 10 mm", S(EISENHAUER_2009, _T)),
+             "has short axis < 10 mm (also when the sum of normal nodes rises: option "
+             "normal_nodes_cr_over_sum_pd)", S(EISENHAUER_2009, _T + "; section 4.4.4, nodes "
+                                                                    "recorded 'in order not to overstate progression'")),
     PR: Rule("RECIST1.1-TGT-PR", "sum <= baseline sum x (1 - 30 %), and not CR",
              S(EISENHAUER_2009, _T)),
     PD: Rule("RECIST1.1-TGT-PD", "sum >= nadir x (1 + 20 %) and sum - nadir >= 5 mm",
@@ -105,13 +107,18 @@ TARGET_RULES = {
     NE: Rule("RECIST1.1-TGT-NE", "a target lesion was not assessed and PD is not proven",
              S(EISENHAUER_2009, "Appendix II, Missing assessments and inevaluable designation")),
     SD: Rule("RECIST1.1-TGT-SD", "neither PR nor PD", S(EISENHAUER_2009, _T)),
+    "PR-sustained": Rule("RECIST1.1-TGT-PR-SUSTAINED", "after a PR, a sum back above -30 % of "
+                         "baseline that is not PD stays PR (option pr_carried_forward)",
+                         S("RECIST Working Group, RECIST 1.1 FAQ", "'Managing PR when TP "
+                           "measurements change slightly over time'")),
     NONE: Rule("RECIST1.1-TGT-NONE", "no target lesion at baseline (non-target disease only)",
                S(EISENHAUER_2009, "section 4.3.3, Table 2")),
 }
 _N = "section 4.3.2, Evaluation of non-target lesions"
 NON_TARGET_RULES = {
-    CR: Rule("RECIST1.1-NT-CR", "every non-target lesion has disappeared and every node is "
-             "< 10 mm short axis", S(EISENHAUER_2009, _N)),
+    CR: Rule("RECIST1.1-NT-CR", "every non-target lesion has disappeared, every node is "
+             "< 10 mm short axis, and tumour markers (where recorded) are normal",
+             S(EISENHAUER_2009, _N)),
     NON_CR_NON_PD: Rule("RECIST1.1-NT-NONCR", "at least one non-target lesion persists",
                         S(EISENHAUER_2009, _N)),
     PD: Rule("RECIST1.1-NT-PD", "unequivocal progression of existing non-target lesions",
@@ -223,9 +230,9 @@ OVERALL = overall_table("RECIST1.1-OVERALL", "RECIST1.1", T1, T2)
 _ABSENT, _PROGRESSION = STATUSES.index("absent"), STATUSES.index("progression")
 
 
-def pd_floor_mm(options: Any) -> Fraction:
+def pd_floor_mm(options: Any, enhancing: np.ndarray) -> np.ndarray:
     """The absolute increase target PD needs: 5 mm, whatever the options."""
-    return PD_ABSOLUTE.value
+    return np.full(len(enhancing), PD_ABSOLUTE.as_float)
 
 
 def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -266,13 +273,15 @@ def target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
     targets missing, once the assessed ones prove it), then NE, CR, PR; SD otherwise."""
     return DecisionList(f"{prefix}-TARGET", "Target response", (
         Decision(rules[NONE], NONE, when=(Fact.NO_TARGETS,)),
-        Decision(rules[PD], PD, when=(Fact.SUM_PD,), unless=(Fact.TARGET_MISSING,)),
+        Decision(rules[PD], PD, when=(Fact.SUM_PD,),
+                 unless=(Fact.TARGET_MISSING, Fact.NORMAL_NODES_PREVAIL)),
         Decision(rules["PD-proven-despite-missing"], PD, when=(Fact.SUM_PD, Fact.TARGET_MISSING)),
         Decision(rules["PD-reappearance"], PD, when=(Fact.REAPPEARED,),
                  unless=(Fact.TARGET_MISSING,)),
         Decision(rules[NE], NE, when=(Fact.TARGET_MISSING,)),
         Decision(rules[CR], CR, when=(Fact.ALL_TARGETS_CR,)),
         Decision(rules[PR], PR, when=(Fact.SUM_PR,)),
+        Decision(rules["PR-sustained"], PR, when=(Fact.PR_EARLIER,)),
         Decision(rules[SD], SD),
     ))
 
@@ -284,7 +293,7 @@ def non_target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
         Decision(rules[PD], PD, when=(Fact.NON_TARGET_PD,)),
         Decision(rules["PD-reappearance"], PD, when=(Fact.NON_TARGET_REAPPEARED,)),
         Decision(rules[NE], NE, when=(Fact.NON_TARGET_NE,)),
-        Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,)),
+        Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,), unless=(Fact.MARKERS_RAISED,)),
         Decision(rules[NON_CR_NON_PD], NON_CR_NON_PD),
     ))
 

@@ -141,3 +141,87 @@ def test_organ_names_are_one_vocabulary_for_the_per_organ_limit():
     result = assess(pd.DataFrame(rows))
     per_organ = result.warnings[result.warnings["check_id"] == "RECIST1.1-MAX-2-PER-ORGAN"]
     assert per_organ["lesion_id"].tolist() == ["T3"]
+
+
+# -- the readings the texts leave open: each an option, both values tested -----------------------
+@pytest.mark.parametrize("prevail,target", [(True, "CR"), (False, "PD")])
+def test_normal_target_nodes_with_a_rising_sum(prevail, target):
+    """RECIST 1.1 section 4.4.4 records normal node sizes 'in order not to overstate
+    progression': three target nodes 4 -> 9 mm (all < 10 mm, sum 12 -> 27 mm: +125 %, +15 mm)
+    are CR by default; the option lets the sum rule call PD."""
+    rows = [row(0, f"N{i}", long=30, short=16, organ="lymph node", nodal=True) for i in (1, 2, 3)]
+    rows += [row(8, f"N{i}", long=8, short=4, organ="lymph node", nodal=True) for i in (1, 2, 3)]
+    rows += [row(16, f"N{i}", long=12, short=9, organ="lymph node", nodal=True) for i in (1, 2, 3)]
+    out = run(rows, normal_nodes_cr_over_sum_pd=prevail)
+    assert out["target_response"].tolist() == ["CR", target]
+
+
+@pytest.mark.parametrize("floor_kept,target", [(True, "SD"), (False, "PD")])
+def test_mrecist_without_an_enhancing_target_keeps_recist_s_5_mm_floor(floor_kept, target):
+    """Lencioni & Llovet 2010: a target without arterial enhancement is measured per RECIST 1.1 —
+    by default including its 5 mm floor: a non-enhancing lung target 20 -> 24.9 mm (+24.5 %,
+    +4.9 mm) is not PD under mRECIST (it was)."""
+    rows = [row(0, "T1", long=20, organ="lung"), row(8, "T1", long=20, organ="lung"),
+            row(16, "T1", long=24.9, organ="lung")]
+    out = run(rows, ("mrecist",), mrecist_recist_floor_without_enhancement=floor_kept)
+    assert out["target_response"].tolist() == ["SD", target]
+
+
+def test_mrecist_keeps_its_own_floor_when_a_target_enhances():
+    rows = [row(0, "T1", long=40, viable=20), row(8, "T1", long=40, viable=20),
+            row(16, "T1", long=40, viable=24.9)]
+    assert run(rows, ("mrecist",))["target_response"].tolist() == ["SD", "PD"]
+
+
+@pytest.mark.parametrize("carried,second", [(False, "SD"), (True, "PR")])
+def test_pr_carried_forward_while_the_sum_drifts_back(carried, second):
+    """RECIST WG FAQ 'Managing PR when TP measurements change slightly over time': 100 -> 65 mm
+    (PR) -> 75 mm (-25 %, +15 % over the nadir: not PD) is SD by the strict definition, PR when
+    the option carries it forward."""
+    rows = [row(0, "T1", long=100), row(8, "T1", long=65), row(16, "T1", long=75)]
+    out = run(rows, pr_carried_forward=carried)
+    assert out["target_response"].tolist() == ["PR", second]
+    if carried:
+        assert out["target_rule_id"].iloc[1] == "RECIST1.1-TGT-PR-SUSTAINED"
+
+
+@pytest.mark.parametrize("applies,bor", [(True, "NE"), (False, "NON-CR/NON-PD")])
+def test_sd_minimum_for_non_cr_non_pd(applies, bor):
+    """RECIST 1.1 section 4.4.1 names the SD minimum for SD; admiralonco applies it to
+    NON-CR/NON-PD too (default). One NON-CR/NON-PD 3 weeks after baseline."""
+    rows = [row(0, "NT1", "non-target", "present"), row(3, "NT1", "non-target", "present")]
+    result = assess(pd.DataFrame(rows), AssessmentOptions(criteria=("recist1.1",),
+                                                          sd_min_for_non_cr_non_pd=applies))
+    assert result.best_response["best_overall_response"].tolist() == [bor]
+
+
+@pytest.mark.parametrize("start,bor", [(None, "NE"), ("2025-12-15", "SD")])
+def test_sd_minimum_counts_from_the_treatment_start_when_given(start, bor):
+    """admiralonco's reference start date: SD 5 weeks after the baseline scan, which was 3 weeks
+    before treatment started... counted from a treatment start 3 weeks *before* the scan it is
+    8 weeks: SD counts."""
+    rows = [row(0, "T1", long=40), row(5, "T1", long=38)]
+    for r in rows:
+        r["treatment_start_date"] = start or ""
+    result = assess(pd.DataFrame(rows), AssessmentOptions(criteria=("recist1.1",)))
+    assert result.best_response["best_overall_response"].tolist() == [bor]
+
+
+def test_several_treatment_starts_for_one_patient_are_refused():
+    rows = [row(0, "T1", long=40), row(5, "T1", long=38)]
+    rows[0]["treatment_start_date"], rows[1]["treatment_start_date"] = "2025-12-15", "2025-12-16"
+    with pytest.raises(Exception, match="several treatment start dates"):
+        assess(pd.DataFrame(rows))
+
+
+@pytest.mark.parametrize("markers,nt,overall", [("", "CR", "CR"), ("true", "CR", "CR"),
+                                                ("false", "NON-CR/NON-PD", "PR")])
+def test_non_target_cr_needs_normal_tumour_markers_where_recorded(markers, nt, overall):
+    """RECIST 1.1 section 4.3.2: non-target CR is the disappearance of all non-target lesions and
+    normalisation of tumour marker level."""
+    rows = [row(0, "T1", long=30), row(0, "NT1", "non-target", "present", organ="bone"),
+            row(8, "T1", status="absent"), row(8, "NT1", "non-target", "absent", organ="bone")]
+    for r in rows:
+        r["tumour_markers_normal"] = markers if r["timepoint_date"] != rows[0]["timepoint_date"] else ""
+    out = run(rows)
+    assert (out["non_target_response"].iloc[0], out["overall_response"].iloc[0]) == (nt, overall)
