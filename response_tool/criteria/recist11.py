@@ -87,8 +87,9 @@ _T = "section 4.3.1, Evaluation of target lesions"
 TARGET_RULES = {
     CR: Rule("RECIST1.1-TGT-CR", "every non-nodal target has disappeared and every nodal target "
              "has short axis < 10 mm (also when the sum of normal nodes rises: option "
-             "normal_nodes_cr_over_sum_pd)", S(EISENHAUER_2009, _T + "; section 4.4.4, nodes "
-                                                                    "recorded 'in order not to overstate progression'")),
+             "normal_nodes_cr_over_sum_pd)",
+             S(EISENHAUER_2009, _T + "; section 4.4.4, nodes recorded 'in order not to overstate "
+                                     "progression'")),
     PR: Rule("RECIST1.1-TGT-PR", "sum <= baseline sum x (1 - 30 %), and not CR",
              S(EISENHAUER_2009, _T)),
     PD: Rule("RECIST1.1-TGT-PD", "sum >= nadir x (1 + 20 %) and sum - nadir >= 5 mm",
