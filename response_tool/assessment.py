@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from response_tool.criteria.options import AssessmentOptions
 from response_tool.domain.errors import BurdenInputError
 from response_tool.domain.model import Read, frame_of
 from response_tool.io.csv_out import write_tables
+from response_tool.io.export import ExportOptions
 from response_tool.io.measurements_csv import read_measurements, validate
 
 #: Columns of RESPONSES.csv, in order.
@@ -39,6 +40,8 @@ TIMEPOINT_COLUMNS = (
     "non_target_rule_id", "new_lesions", "new_lesions_rule_id", "new_lesion_first_seen",
     "overall_response", "rule_id", "rule_source", "htb_pct", "htb_category", "htb_method",
 )
+#: Baseline warnings the summary lists (all of them go to the warnings CSV).
+SHOWN_WARNINGS = 10
 #: Columns of BOR.csv, in order.
 BOR_COLUMNS = (
     "patient_id", "reader_id", "criterion", "baseline_date", "n_followups",
@@ -77,20 +80,46 @@ class AssessmentResult:
             lines.append(f"baseline checks: {len(self.warnings)} warning(s), "
                          f"{len(self.warnings) - len(open_)} overridden")
             lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
-                         f"[{w.check_id}]" for w in open_.head(10).itertuples())
+                         f"[{w.check_id}]" for w in open_.head(SHOWN_WARNINGS).itertuples())
+            if len(open_) > SHOWN_WARNINGS:
+                lines.append(f"  … and {len(open_) - SHOWN_WARNINGS} more")
         if len(self.new_lesion_warnings):
             new = self.new_lesion_warnings
             lines.append(f"new-lesion checks: {len(new)} lesion(s) counted as equivocal, not PD")
             lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
-                         f"[{w.check_id}, {w.criterion}]" for w in new.head(10).itertuples())
+                         f"[{w.check_id}, {w.criterion}]" for w in new.head(SHOWN_WARNINGS).itertuples())
+            if len(new) > SHOWN_WARNINGS:
+                lines.append(f"  … and {len(new) - SHOWN_WARNINGS} more")
         return "\n".join(lines)
 
+    def exported(self, export: ExportOptions | None) -> AssessmentResult:
+        """This result as exported with ``export``: patient ids pseudonymised and dates shifted
+        the same way in every table (:mod:`response_tool.io.export`); itself without."""
+        if export is None or not export.active:
+            return self
+        return replace(self, timepoints=export.apply(self.timepoints),
+                       best_response=export.apply(self.best_response),
+                       warnings=export.apply(self.warnings),
+                       new_lesion_warnings=export.apply(self.new_lesion_warnings))
+
     def to_csv(self, responses_path: str | os.PathLike[str],
-               bor_path: str | os.PathLike[str] | None = None) -> None:
-        """Write RESPONSES.csv (and BOR.csv). Each file appears whole or not at all."""
-        jobs = [(self.timepoints, responses_path)]
+               bor_path: str | os.PathLike[str] | None = None,
+               warnings_path: str | os.PathLike[str] | None = None, *,
+               export: ExportOptions | None = None) -> None:
+        """Write RESPONSES.csv (and BOR.csv, and the warnings — baseline checks, then new lesions
+        counted as equivocal — every one of them) as one set: every file or none, the old ones
+        left as they were on any error. Text cells a spreadsheet would evaluate are neutralised; ``export`` pseudonymises ids and shifts dates
+        (:mod:`response_tool.io.export`)."""
+        result = self.exported(export)
+        jobs = [(result.timepoints, responses_path)]
         if bor_path is not None:
-            jobs.append((self.best_response, bor_path))
+            jobs.append((result.best_response, bor_path))
+        if warnings_path is not None:
+            every = pd.concat([result.warnings.reindex(columns=list(WARNING_COLUMNS)),
+                               result.new_lesion_warnings.reindex(columns=list(WARNING_COLUMNS))],
+                              ignore_index=True) if len(result.new_lesion_warnings) else \
+                result.warnings.reindex(columns=list(WARNING_COLUMNS))
+            jobs.append((every, warnings_path))
         write_tables(jobs)
 
 

@@ -20,6 +20,8 @@ One module per concern, all re-exported here:
 - :mod:`.estimates` — :class:`BurdenEstimate` and the volumetric, semi-quantitative (with its
   bootstrap interval) and visual estimates;
 - :mod:`.table` — the burden table of ``assess --burden`` (:func:`read_burden_table`);
+- :mod:`.coverage` — is the HTB about the whole liver and only liver tumour: tumour regions away
+  from the liver, masks lying on the image's faces, and the limits for refusing or noting;
 - :mod:`.outline` — outline assistance: proposed slices, the liver grown from a click, tumour
   outlines started from the lesions' diameters, areas per slice.
 
@@ -28,10 +30,22 @@ This package imports only :mod:`response_tool.domain` from the core.
 
 from response_tool.domain.errors import BurdenInputError
 
+from .coverage import (
+    CUT_NOTE_FRACTION,
+    CUT_REFUSE_FRACTION,
+    OUTSIDE_REFUSE_FRACTION,
+    TUMOUR_OUTSIDE_REFUSE_FRACTION,
+    EdgeContact,
+    OutsideLiver,
+    edge_contacts,
+    tumour_outside_liver,
+)
 from .estimates import (
     METHODS,
     BurdenEstimate,
     label_counts,
+    liver_volume_ml,
+    present_labels,
     semi_quantitative,
     semi_quantitative_from_masks,
     visual,
@@ -57,4 +71,7 @@ __all__ = ["SCHEMES", "METHODS", "BurdenEstimate", "BurdenInputError", "Scheme",
            "visual", "volumetric", "volumetric_from_labels", "read_burden_table", "BURDEN_COLUMNS",
            "grow_region_2d", "slice_areas_mm2", "propose_slices_between", "ellipse_on_slice",
            "Bin", "label_counts", "LIVER_LABEL", "TUMOUR_LABEL", "paint_liver",
-           "tumours_from_diameters"]
+           "tumours_from_diameters", "CUT_NOTE_FRACTION", "CUT_REFUSE_FRACTION",
+           "OUTSIDE_REFUSE_FRACTION", "TUMOUR_OUTSIDE_REFUSE_FRACTION", "EdgeContact",
+           "OutsideLiver", "edge_contacts", "tumour_outside_liver", "liver_volume_ml",
+           "present_labels"]

@@ -81,6 +81,23 @@ def label_counts(labels: np.ndarray) -> np.ndarray:
     return np.bincount(flat.astype(np.intp, copy=False)) if flat.size else np.zeros(1, np.int64)
 
 
+def present_labels(labels: np.ndarray) -> list[int]:
+    """The non-zero label values of an integer label map (a histogram for labels up to 65535, so
+    large label values cost no memory)."""
+    flat = labels.reshape(-1)
+    if not flat.size:
+        return []
+    if int(flat.max()) <= 65535:
+        return [int(v) for v in np.flatnonzero(label_counts(labels)) if v]
+    return [int(v) for v in np.unique(flat) if v]
+
+
+def liver_volume_ml(liver: np.ndarray, spacing_zyx_mm: Sequence[float]) -> float:
+    """Volume (mL) of a boolean liver mask (the liver alone, when no tumour is given)."""
+    voxel_ml = float(np.prod(np.asarray(spacing_zyx_mm, dtype=float))) / 1000.0
+    return float(np.count_nonzero(np.asarray(liver, bool))) * voxel_ml
+
+
 def _estimate(method: str, liver_n: float, tumour_n: float, scheme: Scheme, *,
               exact: bool, **extra: object) -> BurdenEstimate:
     if liver_n <= 0:
@@ -187,5 +204,6 @@ def visual(category: str, scheme: str | Scheme = "liu2022") -> BurdenEstimate:
     return BurdenEstimate("visual", s.id, None, category, {s.id: category}, s.edge_rule)
 
 
-__all__ = ["METHODS", "BurdenEstimate", "label_counts", "semi_quantitative",
+__all__ = ["METHODS", "BurdenEstimate", "label_counts", "liver_volume_ml", "present_labels",
+           "semi_quantitative",
            "semi_quantitative_from_masks", "visual", "volumetric", "volumetric_from_labels"]

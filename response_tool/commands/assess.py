@@ -1,13 +1,20 @@
-"""``response-tool assess MEASUREMENTS.csv -o RESPONSES.csv [--bor BOR.csv] …``."""
+"""``response-tool assess MEASUREMENTS.csv -o RESPONSES.csv [--bor BOR.csv] …``.
+
+Its outputs — RESPONSES.csv, BOR.csv and the baseline warnings CSV — are checked before the
+assessment (none may be an input, another output, a folder, a link, a device; their folders must
+exist and be writable) and written as one set (:mod:`response_tool.io.output`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from response_tool.assessment import AssessmentOptions, assess
 from response_tool.criteria import CRITERIA
+from response_tool.io.export import ExportOptions
+from response_tool.io.output import Output, check_files
 
 
 def add_parser(sub: Any) -> None:
@@ -57,10 +64,44 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--htb-scheme", default="liu2022",
                    help="HTB category scheme for --burden: liu2022, touloupas2021, promid, "
                         "involvement50 or custom:E1,E2,... (default liu2022)")
+    out = p.add_argument_group("outputs (docs/criteria.md, Outputs)")
+    out.add_argument("--warnings", metavar="FILE",
+                     help="CSV of every warning: baseline checks and new lesions counted as "
+                          "equivocal (default: beside -o, named after it: "
+                          "RESPONSES.warnings.csv; written on every run, header only when none)")
+    out.add_argument("--pseudonymise", metavar="KEY",
+                     help="replace every patient id by P- and 12 hex digits of HMAC-SHA256(KEY, "
+                          "id): the same in every file and run with this key. KEY may be "
+                          "file:PATH or env:NAME to keep it off the command line")
+    out.add_argument("--shift-dates", type=int, metavar="DAYS",
+                     help="move every date of every patient by DAYS days (negative: earlier); "
+                          "intervals, hence responses, are unchanged")
+    out.add_argument("--follow-symlinks", action="store_true",
+                     help="an output that is a symbolic link writes what it points to (default: "
+                          "refused, as the link would be replaced)")
     p.set_defaults(func=run)
 
 
+def warnings_path(output: str) -> Path:
+    """The default warnings CSV of ``-o OUTPUT``: beside it, ``<stem>.warnings.csv``."""
+    path = Path(output)
+    if not path.name:  # "." or "/": -o is refused first, as a folder
+        return path / "warnings.csv"
+    return path.with_name(f"{path.stem if path.suffix else path.name}.warnings.csv")
+
+
 def run(args: argparse.Namespace) -> int:
+    export = ExportOptions.from_cli(args.pseudonymise, args.shift_dates)
+    warnings = Path(args.warnings) if args.warnings else warnings_path(args.output)
+    outputs = [Output(args.output, "-o", "responses.csv")]
+    if args.bor:
+        outputs.append(Output(args.bor, "--bor", "bor.csv"))
+    outputs.append(Output(warnings, "--warnings" if args.warnings else
+                          "the warnings CSV (beside -o by default; choose it with --warnings FILE)",
+                          "warnings.csv"))
+    targets = check_files(outputs, {"measurements CSV": args.measurements,
+                                    "--burden": args.burden},
+                          follow_symlinks=args.follow_symlinks)
     protocol = AssessmentOptions(
         criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
         confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
@@ -70,8 +111,12 @@ def run(args: argparse.Namespace) -> int:
         mrecist_recist_floor_without_enhancement=args.mrecist_recist_floor_without_enhancement,
         pr_carried_forward=args.pr_carried_forward,
         sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd)
-    result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme)
-    result.to_csv(args.output, args.bor)
+    result = assess(args.measurements, protocol, burden=args.burden,
+                    htb_scheme=args.htb_scheme).exported(export)
+    responses, bor = targets[0], (targets[1] if args.bor else None)
+    result.to_csv(responses, bor, targets[-1])
     print(result.summary())
-    print(f"wrote {args.output}" + (f" and {args.bor}" if args.bor else ""), file=sys.stderr)
+    n = len(result.warnings) + len(result.new_lesion_warnings)
+    print(f"wrote {args.output}" + (f", {args.bor}" if args.bor else "") + f" and {warnings} "
+          f"({n} warning(s){', all listed there' if n else ''})", file=sys.stderr)
     return 0

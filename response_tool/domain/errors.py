@@ -76,6 +76,12 @@ class ReportInputError(ResponseToolError):
     """The report's inputs are missing, inconsistent or not what `assess` writes."""
 
 
+class OutputPathError(ResponseToolError):
+    """An output cannot be written where asked: it is an input, a duplicate of another output, a
+    folder, a link, a device or FIFO, in a folder that does not exist or cannot be written, or an
+    existing folder the command did not create. Nothing was written."""
+
+
 __all__ = ["AgreementInputError", "AssessmentOptionError", "BurdenInputError", "DicomInputError",
-           "MaskAlignmentError", "MeasurementInputError", "Problem", "ReportInputError",
-           "ResponseToolError", "StoreError"]
+           "MaskAlignmentError", "MeasurementInputError", "OutputPathError", "Problem",
+           "ReportInputError", "ResponseToolError", "StoreError"]

@@ -28,12 +28,12 @@ KEYWORDS = (
     "ContentTime", "ContrastBolusAgent", "ContrastBolusStartTime", "SliceThickness",
     "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
     "BitsAllocated", "PixelRepresentation", "RescaleSlope", "RescaleIntercept",
-    "DirectoryRecordSequence",
+    "DirectoryRecordSequence", "SOPInstanceUID", "SamplesPerPixel", "NumberOfFrames",
 )
 _FLOAT_LISTS = {"ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"}
 _FLOATS = {"RescaleSlope", "RescaleIntercept", "SliceThickness"}
 _INTS = {"SeriesNumber", "AcquisitionNumber", "InstanceNumber", "Rows", "Columns",
-         "BitsAllocated", "PixelRepresentation"}
+         "BitsAllocated", "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames"}
 _STRING_LISTS = {"ImageType"}
 _TAGS = {int(tag_for_keyword(k)): k for k in KEYWORDS}  # type: ignore[arg-type]
 _PIXEL_DATA = 0x7FE00010

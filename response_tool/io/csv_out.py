@@ -2,7 +2,9 @@
 
 Dates are written ``YYYY-MM-DD``; floats rounded to ``decimals`` places and printed in their
 shortest form (``111.24``, not ``111.2400`` or ``111.24000000000001``); booleans ``true`` /
-``false``; missing values and empty texts as empty cells.
+``false``; missing values and empty texts as empty cells; text a spreadsheet would evaluate as a
+formula with a leading ``'`` (:mod:`response_tool.io.export`). Several tables are written as one
+set: all or none.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from response_tool.io._atomic import atomic_write
+from response_tool.io.export import neutralise_array
+from response_tool.io.output import FileSet
 
 
 def _column(values: pd.Series, decimals: int) -> pa.Array:
@@ -50,24 +53,37 @@ def _column(values: pd.Series, decimals: int) -> pa.Array:
                     type=pa.string(), mask=missing.to_numpy(dtype=bool))
 
 
+def _table(frame: pd.DataFrame, decimals: int) -> pa.Table:
+    """``frame`` as the Arrow table written, formula-like text cells neutralised
+    (:mod:`response_tool.io.export`)."""
+    return pa.table({str(c): neutralise_array(_column(frame[c], decimals)) for c in frame.columns})
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], decimals: int = 4) -> None:
     """Write ``frame`` (no index) to ``path`` as CSV; the file appears whole or not at all."""
-    table = pa.table({str(c): _column(frame[c], decimals) for c in frame.columns})
-    with atomic_write(path, mode="wb") as fh:
-        pacsv.write_csv(table, fh)
+    write_tables([(frame, path)], decimals=decimals)
 
 
-def write_tables(jobs: Sequence[tuple[pd.DataFrame, str | os.PathLike[str]]]) -> None:
-    """Write several tables at once (one thread each: Arrow's writer releases the GIL). Each file
-    appears whole or not at all; the first error is raised after every writer has finished."""
-    if len(jobs) <= 1:
-        for frame, path in jobs:
-            write_table(frame, path)
-        return
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(write_table, frame, path) for frame, path in jobs]
-    for future in futures:
-        future.result()
+def write_tables(jobs: Sequence[tuple[pd.DataFrame, str | os.PathLike[str]]], decimals: int = 4,
+                 *, make_parents: bool = True) -> None:
+    """Write several tables as one set (:class:`~response_tool.io.output.FileSet`): every file
+    or none, the old ones left as they were on any error. Staged in parallel, one thread each
+    (Arrow's writer releases the GIL); the first error is raised after every writer has finished.
+    ``make_parents``: create a missing folder (the commands check theirs first, and refuse)."""
+    with FileSet(make_parents=make_parents) as files:
+        def stage(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+            table = _table(frame, decimals)
+            with files.open(path, "wb") as fh:
+                pacsv.write_csv(table, fh)
+
+        if len(jobs) <= 1:
+            for frame, path in jobs:
+                stage(frame, path)
+            return
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(stage, frame, path) for frame, path in jobs]
+        for future in futures:
+            future.result()
 
 
 __all__ = ["write_table", "write_tables"]

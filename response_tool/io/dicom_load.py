@@ -9,17 +9,60 @@ Uncompressed little-endian pixel data is read straight from each file into a pre
 volume (the byte offset of PixelData is recorded while scanning), which is close to the cost of
 reading the bytes at all; compressed transfer syntaxes (JPEG 2000, JPEG-LS, JPEG lossless, RLE) go
 through pydicom's pixel handlers (pylibjpeg plugins).
+
+A series the scan refused (:attr:`~.dicom_series.SeriesInfo.refusal`) is not loaded: the error says
+why and names the file. A series with missing slices or positions off a regular grid is resampled
+onto the scan's :class:`~.dicom_series.SlicePlan`: acquired slices are copied, the missing ones
+interpolated linearly between their neighbours (:attr:`Volume.interpolated_slices`), and the
+warning saying so is on the volume. Before anything is allocated the volume's size is checked
+against the memory available.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pydicom
 
 from response_tool.domain.errors import DicomInputError
 
-from .dicom_series import Progress, SeriesInfo
+from .dicom_series import Progress, SeriesInfo, SlicePlan
 from .volume import Volume
+
+#: Only volumes larger than this are checked against the memory available before allocating.
+MEMORY_CHECK_BYTES = 1 << 30
+
+
+def _available_memory() -> int | None:
+    """MemAvailable (bytes) from /proc/meminfo, else physical memory; None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(info: SeriesInfo, itemsize: int) -> None:
+    frame = info.rows * info.columns
+    need = frame * itemsize * info.n_slices
+    if info.plan is not None:
+        need += frame * 4 * info.n_planes  # the resampled copy (float32 at most)
+    if need < MEMORY_CHECK_BYTES:
+        return
+    available = _available_memory()
+    if available is not None and need > available:
+        raise DicomInputError(
+            f"{info.files[0]}: series '{info.description or info.series_instance_uid}' needs "
+            f"{need / 2**30:.1f} GiB of memory ({info.n_slices} slices of {info.rows} × "
+            f"{info.columns}), and {available / 2**30:.1f} GiB are available; check Rows/Columns "
+            "in the files, or load it on a machine with more memory")
 
 
 def _stored_dtype(info: SeriesInfo) -> np.dtype:
@@ -29,7 +72,8 @@ def _stored_dtype(info: SeriesInfo) -> np.dtype:
         return np.dtype("i1") if info.pixel_representation == 1 else np.dtype("u1")
     if info.bits_allocated == 32:
         return np.dtype("<i4") if info.pixel_representation == 1 else np.dtype("<u4")
-    raise DicomInputError(f"{info.label}: BitsAllocated {info.bits_allocated} is not supported")
+    raise DicomInputError(f"{info.files[0]}: BitsAllocated {info.bits_allocated} is not supported "
+                          "(8, 16 or 32); re-export the series")
 
 
 def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None) -> None:
@@ -67,12 +111,27 @@ def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None)
 
 
 def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
-    """Load ``info`` as a ``(z, y, x)`` volume in HU (int16 when lossless, else float32)."""
-    stored = np.empty((info.n_slices, info.rows, info.columns), dtype=_stored_dtype(info))
+    """Load ``info`` as a ``(z, y, x)`` volume in HU (int16 when lossless, else float32).
+
+    Raises
+    ------
+    DicomInputError
+        If the scan refused the series (the reason names the file), a file's pixels cannot be
+        read, or the volume would not fit in memory.
+    """
+    if info.refusal is not None:
+        raise DicomInputError(info.refusal)
+    dtype = _stored_dtype(info)
+    _check_memory(info, dtype.itemsize)
+    stored = np.empty((info.n_slices, info.rows, info.columns), dtype=dtype)
     _read_raw_into(info, stored, progress)
     slopes = np.array([s.rescale_slope for s in info.slices])
     intercepts = np.array([s.rescale_intercept for s in info.slices])
     array = _rescale(stored, slopes, intercepts)
+    interpolated: tuple[int, ...] = ()
+    if info.plan is not None:
+        array = _resample(array, info.plan)
+        interpolated = info.plan.interpolated
     return Volume(
         array=array,
         spacing_zyx_mm=info.spacing_zyx_mm,
@@ -80,7 +139,22 @@ def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
         direction_xyz=np.asarray(info.direction_xyz, dtype=float),
         series=info,
         warnings=info.warnings,
+        interpolated_slices=interpolated,
     )
+
+
+def _resample(array: np.ndarray, plan: SlicePlan) -> np.ndarray:
+    """The slices on the plan's regular grid: acquired ones copied, the others interpolated
+    linearly along the normal (rounded to whole HU when the volume is integer)."""
+    out = np.empty((plan.n_slices, *array.shape[1:]), dtype=array.dtype)
+    for k, (lo, hi, w) in enumerate(zip(plan.lo, plan.hi, plan.weight, strict=True)):
+        if w == 0.0:
+            out[k] = array[lo]
+            continue
+        blend = array[lo].astype(np.float32) * np.float32(1.0 - w) \
+            + array[hi].astype(np.float32) * np.float32(w)
+        out[k] = np.rint(blend) if np.issubdtype(array.dtype, np.integer) else blend
+    return out
 
 
 def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:

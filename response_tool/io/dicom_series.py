@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,27 @@ class SliceHeader:
     rescale_slope: float
     rescale_intercept: float
     instance_number: int | None
+
+
+@dataclass(frozen=True)
+class SlicePlan:
+    """How a series whose slices are not on a regular grid is loaded: onto the regular grid of
+    ``len(lo)`` slices, ``spacing_zyx_mm[0]`` apart along the normal, starting at the first slice.
+    Output slice ``k`` is ``slices[lo[k]] · (1 − weight[k]) + slices[hi[k]] · weight[k]`` (weight
+    0: slice ``lo[k]`` itself, no interpolation)."""
+
+    lo: tuple[int, ...]
+    hi: tuple[int, ...]
+    weight: tuple[float, ...]
+
+    @property
+    def n_slices(self) -> int:
+        return len(self.lo)
+
+    @property
+    def interpolated(self) -> tuple[int, ...]:
+        """Output slices that are interpolated between two acquired slices (not images)."""
+        return tuple(k for k, w in enumerate(self.weight) if w > 0.0)
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,10 @@ class SeriesInfo:
     bits_allocated: int = 16
     pixel_representation: int = 0
     slices: tuple[SliceHeader, ...] = field(default=(), repr=False, compare=False)
+    #: the regular grid the slices are resampled onto (None: they are stacked as they are)
+    plan: SlicePlan | None = field(default=None, repr=False, compare=False)
+    #: why the series cannot be loaded (None: it can); also in :attr:`warnings`
+    refusal: str | None = None
 
     def with_phase(self, phase: str, reason: str) -> SeriesInfo:
         """A copy with the reader's phase; the detected phase stays in the evidence."""
@@ -67,6 +93,17 @@ class SeriesInfo:
             f"overridden: {self.phase.phase} → {phase} ({reason})",)
         return dataclasses.replace(
             self, phase=PhaseGuess(phase, evidence, "high", overridden=True))
+
+    @property
+    def n_planes(self) -> int:
+        """Slices of the loaded volume (more than :attr:`n_slices` when gaps are resampled)."""
+        return self.plan.n_slices if self.plan is not None else self.n_slices
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the series' files (their common parent)."""
+        parents = {f.parent for f in self.files}
+        return parents.pop() if len(parents) == 1 else Path(os.path.commonpath([str(p) for p in parents]))
 
     @property
     def label(self) -> str:

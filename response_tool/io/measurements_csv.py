@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 
 from response_tool.domain.errors import MeasurementInputError
 from response_tool.domain.measurements import REQUIRED, ROLES, SCHEMA, STATUSES, validate
+from response_tool.io.export import ExportOptions, neutralise_frame
 
 
 def _read_table(p: Path) -> pd.DataFrame:
@@ -61,15 +62,19 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
     return validate(frame, source=str(p))
 
 
-def write_measurements(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+def write_measurements(frame: pd.DataFrame, path: str | os.PathLike[str],
+                       export: ExportOptions | None = None) -> None:
     """Write a measurements table as the CSV :func:`read_measurements` reads (whole or not at
-    all): booleans as ``true`` / ``false``, empty cells for missing values."""
+    all): booleans as ``true`` / ``false``, empty cells for missing values, text a spreadsheet
+    would evaluate as a formula with a leading ``'``; with ``export``, patient ids pseudonymised
+    and dates shifted (:mod:`response_tool.io.export`)."""
     from response_tool.io._atomic import atomic_write
 
-    out = frame.copy()
+    out = frame.copy() if export is None else export.apply(frame)
     for col in ("is_nodal", "cytology_proven"):
         if col in out.columns and out[col].dtype == bool:
             out[col] = np.where(out[col].to_numpy(), "true", "false")
+    out = neutralise_frame(out)
     with atomic_write(path, newline="", encoding="utf-8") as fh:
         out.to_csv(fh, index=False)
 

@@ -19,6 +19,11 @@ class Volume:
     ``origin_xyz_mm`` is the patient (DICOM LPS) position of the centre of voxel ``[0, 0, 0]``;
     column ``k`` of ``direction_xyz`` is the unit vector of index axis ``k`` in x, y, z order
     (column index, row index, slice index), as in SimpleITK.
+
+    ``warnings`` are what every result from this volume must carry (missing slices resampled,
+    tilt, a single slice, …: docs/io.md); ``interpolated_slices`` are the slice indices that were
+    interpolated between acquired slices when the series was resampled onto a regular grid (not
+    images: nothing should be measured on them).
     """
 
     array: np.ndarray
@@ -27,6 +32,7 @@ class Volume:
     direction_xyz: np.ndarray = field(default_factory=lambda: np.eye(3))
     series: SeriesInfo | None = None
     warnings: tuple[str, ...] = ()
+    interpolated_slices: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.array.ndim != 3:
@@ -45,6 +51,21 @@ class Volume:
     def _matrix(self) -> np.ndarray:
         """Index (x, y, z) → physical (x, y, z) linear part: direction @ diag(spacing_xyz)."""
         return np.asarray(self.direction_xyz, float) @ np.diag(self.spacing_zyx_mm[::-1])
+
+    def patient_axis(self, axis_zyx: int) -> int:
+        """The patient axis (0 x, 1 y, 2 z) index axis ``axis_zyx`` (0 slices, 1 rows, 2 columns)
+        runs closest to."""
+        return int(np.argmax(np.abs(np.asarray(self.direction_xyz, float)[:, 2 - axis_zyx])))
+
+    def extent_text(self) -> str:
+        """The box the voxels cover in patient millimetres, as text (for messages)."""
+        nz, ny, nx = self.shape_zyx
+        idx = np.array([(c, b, a) for a in (-0.5, nx - 0.5) for b in (-0.5, ny - 0.5)
+                        for c in (-0.5, nz - 0.5)])
+        pts = self.index_zyx_to_xyz_mm(idx)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return (f"x {lo[0]:.1f}..{hi[0]:.1f}, y {lo[1]:.1f}..{hi[1]:.1f}, "
+                f"z {lo[2]:.1f}..{hi[2]:.1f} mm")
 
     def index_zyx_to_xyz_mm(self, idx: Any) -> np.ndarray:
         """Physical LPS coordinates (…, 3: x, y, z) of (continuous) voxel indices (…, 3: z, y, x)."""

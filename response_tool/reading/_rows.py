@@ -12,12 +12,16 @@ from typing import Any
 
 from response_tool.domain.model import Lesion, Measurement, TimePoint
 
-SCHEMA_VERSION = 1
+#: 2: ``reads.version`` (the optimistic version check: every write to a read bumps it). A store of
+#: version 2 is refused by a response-tool that knows only version 1, which would write without
+#: bumping it and so defeat the check.
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reads (
     id INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, reader_id TEXT NOT NULL,
-    created TEXT NOT NULL, updated TEXT NOT NULL, UNIQUE (patient_id, reader_id));
+    created TEXT NOT NULL, updated TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (patient_id, reader_id));
 CREATE TABLE IF NOT EXISTS timepoints (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, date TEXT NOT NULL,
     study_uid TEXT, PRIMARY KEY (read_id, date));
@@ -60,11 +64,21 @@ SELECT_MEASUREMENTS = (f"SELECT lesion_id, date, {', '.join(MEASUREMENT_FIELDS)}
                        "WHERE read_id=? ORDER BY date, lesion_id")
 
 
+#: the statement that records a write to a read: its time stamp and its version, bumped only when
+#: the version is the one the writer last saw (0 rows changed: someone else wrote in between)
+TOUCH_READ = "UPDATE reads SET updated=?, version=version+1 WHERE id=? AND version=?"
+
+
 def migrate(db: sqlite3.Connection) -> None:
     """Bring an older store's tables up to :data:`SCHEMA` (inside the caller's transaction)."""
     columns = {r[1] for r in db.execute("PRAGMA table_info(measurements)")}
     if "mark_point" not in columns:  # stores written before lesion marks existed
         db.execute("ALTER TABLE measurements ADD COLUMN mark_point TEXT")
+    columns = {r[1] for r in db.execute("PRAGMA table_info(reads)")}
+    if "version" not in columns:  # stores written before the version check (schema 1)
+        db.execute("ALTER TABLE reads ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
+               (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
 
 def _json_points(value: Any) -> str | None:

@@ -87,6 +87,9 @@ class ReadingSession:
     problem: str = ""
     options: AssessmentOptions = field(default_factory=AssessmentOptions)
     read: Read = field(init=False, repr=False)
+    #: the read's version this session loaded or wrote last: passed with every write, so a write
+    #: to a read changed elsewhere (another window) is refused until :meth:`reload`
+    version: int = field(default=0, init=False)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _timepoints: pd.DataFrame | None = field(default=None, repr=False)
     _result: AssessmentResult | None = field(default=None, repr=False)
@@ -106,17 +109,25 @@ class ReadingSession:
     # -- the read ---------------------------------------------------------------------------
     def reload(self) -> None:
         """Read the read from the store again (after a change made elsewhere, e.g. a value taken
-        into the adjudicated read) and recompute."""
-        self.read = self.store.load(self.key)
+        into the adjudicated read, or when a write was refused because another window changed the
+        read) and recompute."""
+        self.read, self.version = self.store.load_versioned(self.key)
         self.refresh()
+
+    def _wrote(self) -> None:
+        """After a write through the store: the read's version is now the one it wrote."""
+        known = self.store.known_version(self.key)
+        if known is not None:
+            self.version = known
 
     def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "") -> None:
         """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) and update the
         read in memory."""
         if m is None:
-            self.store.clear_measurement(self.key, lesion_id, date)
+            self.store.clear_measurement(self.key, lesion_id, date, expect=self.version)
+            self._wrote()
         else:
-            self.store.save_measurement(self.key, m)
+            self.version = self.store.save_measurement(self.key, m, expect=self.version)
             lesion_id, date = m.lesion_id, m.date
         kept = tuple(x for x in self.read.measurements
                      if (x.lesion_id, x.date) != (lesion_id, date))
@@ -159,7 +170,9 @@ class ReadingSession:
         if problem:
             raise ResponseToolError(problem)
         lesion_id = next_lesion_id([les.lesion_id for les in self.read.lesions], role, is_nodal)
-        lesion_id = self.store.add_lesion(self.key, role, organ, is_nodal, lesion_id)
+        lesion_id = self.store.add_lesion(self.key, role, organ, is_nodal, lesion_id,
+                                          expect=self.version)
+        self._wrote()
         self.read = replace(self.read, lesions=(*self.read.lesions,
                                                 Lesion(lesion_id, Role(role), organ, is_nodal)))
         if role != Role.TARGET:  # seen now; a size may follow
@@ -168,7 +181,8 @@ class ReadingSession:
         return lesion_id
 
     def delete_lesion(self, lesion_id: str) -> None:
-        self.store.delete_lesion(self.key, lesion_id)
+        self.store.delete_lesion(self.key, lesion_id, expect=self.version)
+        self._wrote()
         self.read = replace(
             self.read, lesions=tuple(x for x in self.read.lesions if x.lesion_id != lesion_id),
             measurements=tuple(m for m in self.read.measurements if m.lesion_id != lesion_id))

@@ -5,7 +5,9 @@ and survival by response and by hepatic tumour burden, as one self-contained HTM
 
 * ``index.html`` — every table and figure, readable without the tool (relative links only);
 * ``tables/*.csv`` — every table;
-* ``figures/*.png`` and ``figures/*.svg`` — every figure.
+* ``figures/*.png`` and ``figures/*.svg`` — every figure;
+* ``.response-tool-report`` — the marker listing these files: the next report into ``out``
+  replaces them and nothing else.
 
 Figures are drawn with matplotlib's object API (``matplotlib.figure.Figure``: no pyplot, no GUI
 backend), Kaplan–Meier estimates and log-rank tests come from lifelines, exact (Clopper–Pearson)
@@ -19,15 +21,16 @@ the inputs), :mod:`~response_tool.report.tables`, :mod:`~response_tool.report.fi
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from response_tool.domain.errors import ReportInputError
+from response_tool.io.export import ExportOptions, neutralise_csv_file
+from response_tool.io.output import OwnedFolder
 from response_tool.report import page, survival
 from response_tool.report.context import Context
 from response_tool.report.figures import COLOURS, sankey, spider, waterfall
@@ -50,6 +53,10 @@ SECTIONS: tuple[Callable[[Context], str], ...] = (
     page.htb_section, page.agreement_section)
 
 
+#: the file that marks a folder as written by the report (it lists the report's files)
+MARKER = ".response-tool-report"
+
+
 @dataclass
 class Report:
     """What :func:`build_report` wrote, for callers and tests."""
@@ -70,23 +77,81 @@ def build_report(responses: str | Path | pd.DataFrame, out: str | Path,
                  bor: str | Path | pd.DataFrame | None = None,
                  clinical: str | Path | pd.DataFrame | None = None, reader: str | None = None,
                  followup: int = 1, confirmed: bool = False, agreement_boot: int = 200,
-                 seed: int = 0, progress: Callable[[str], None] | None = None) -> Report:
-    """Write the report into ``out`` (see the module docstring). Built in a temporary folder
-    beside ``out`` and moved into place at the end: an error leaves no half-written report."""
+                 seed: int = 0, progress: Callable[[str], None] | None = None, *,
+                 export: ExportOptions | None = None,
+                 follow_symlinks: bool = False) -> Report:
+    """Write the report into ``out`` (see the module docstring).
+
+    ``out`` is a new folder, an empty one, or one an earlier report wrote (recognised by its
+    :data:`MARKER` file, which lists the files it wrote): only the report's own files are
+    replaced and nothing else in the folder is touched. Any other existing folder — the working
+    folder, the one holding the inputs — is refused before anything is read
+    (:class:`~response_tool.domain.errors.OutputPathError`). The report is built in a staging
+    folder and put in place as a set at the end: an error leaves the previous report (or
+    nothing), never half a report. Its tables' formula-like cells are neutralised; ``export``
+    pseudonymises the patient ids (:mod:`response_tool.io.export`)."""
+    folder = OwnedFolder(out, marker=MARKER, command="response-tool report",
+                         inputs={"responses": responses, "--bor": bor, "--clinical": clinical},
+                         follow_symlinks=follow_symlinks, earlier=_earlier_report,
+                         not_empty_hint="give a new folder name (e.g. -o report), an empty "
+                                        "folder or one `report` wrote before")
     inputs = load(responses, bor, clinical, reader, followup, confirmed)
+    if export is not None and export.key is not None:
+        inputs = _pseudonymised(inputs, export)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    work = folder.stage()
     try:
         ctx = Context(inputs, work, out, agreement_boot, seed, progress or (lambda _msg: None))
         _write(ctx)
-        if out.exists():
-            shutil.rmtree(out)
-        work.replace(out)
+        for table in sorted((work / "tables").glob("*.csv")):
+            neutralise_csv_file(table)
+        folder.commit()
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        folder.discard()
         raise
     return Report(out, inputs.reader, inputs.basis, ctx.tables, ctx.figures, ctx.notes)
+
+
+def _earlier_report(folder: Path) -> set[str] | None:
+    """The files of a report written before the marker existed — only ``index.html`` (the
+    report's page), ``tables/*.csv`` and ``figures/*.png|svg`` — or None for any other folder."""
+    names = set(os.listdir(folder))
+    if "index.html" not in names or not names <= {"index.html", "tables", "figures"}:
+        return None
+    index = folder / "index.html"
+    if index.is_symlink() or not index.is_file():
+        return None
+    with index.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.startswith(b"<!doctype html><html lang=en><meta charset=utf-8><title>Response "
+                           b"report</title>") or b"Written by response-tool (" not in head:
+        return None
+    files = {"index.html"}
+    for sub, suffixes in (("tables", {".csv"}), ("figures", {".png", ".svg"})):
+        if sub not in names:
+            continue
+        if (folder / sub).is_symlink() or not (folder / sub).is_dir():
+            return None
+        for entry in os.scandir(folder / sub):
+            if not entry.is_file(follow_symlinks=False) or Path(entry.name).suffix not in suffixes:
+                return None
+            files.add(f"{sub}/{entry.name}")
+    return files
+
+
+def _pseudonymised(inputs: Inputs, export: ExportOptions) -> Inputs:
+    """The inputs with every patient id replaced by its pseudonym (the same in every table, so
+    the responses, the BOR and the clinical table still meet)."""
+    def ids(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else ExportOptions(export.key).apply(frame)
+
+    htb = inputs.htb
+    if htb is not None:
+        names = export.mapping(htb.index)
+        htb = htb.rename(index=lambda v: names[str(v)])
+    return replace(inputs, responses=ids(inputs.responses), timepoints=ids(inputs.timepoints),
+                   best=ids(inputs.best), bor=ids(inputs.bor), clinical=ids(inputs.clinical),
+                   htb=htb)
 
 
 def _write(ctx: Context) -> None:
@@ -95,6 +160,6 @@ def _write(ctx: Context) -> None:
 
 
 __all__ = ["CATEGORIES", "CLINICAL_COLUMNS", "COLOURS", "CRITERIA", "CRITERION_NAME", "ENDPOINTS",
-           "Context", "Inputs", "Report", "ReportInputError", "build_report", "cross_table",
+           "MARKER", "Context", "Inputs", "Report", "ReportInputError", "build_report", "cross_table",
            "distribution", "exact_ci", "km_groups", "read_clinical", "sankey", "spider",
            "waterfall"]

@@ -95,6 +95,9 @@ def load(responses: str | Path | pd.DataFrame, bor: str | Path | pd.DataFrame | 
     clin = None if clinical is None else read_clinical(clinical)
     notes: list[str] = []
     chosen = _choose_reader(tp_all, reader, notes)
+    if bor_all is not None:
+        _check_same_study(tp_all, bor_all, chosen, _name(responses, "the responses"),
+                          _name(bor, "the BOR table"), notes)
     tp = _timepoints(tp_all[tp_all["reader_id"] == chosen])
     best, basis = _best(tp, bor_all, followup, confirmed, chosen)
     if bor_all is None:
@@ -102,6 +105,38 @@ def load(responses: str | Path | pd.DataFrame, bor: str | Path | pd.DataFrame | 
                      f"{followup}; give --bor BOR.csv for the best overall response.")
     return Inputs(tp_all, tp, best, basis, chosen, bor_all, clin, followup, _baseline_htb(tp),
                   notes)
+
+
+def _name(source: object, default: str) -> str:
+    return default if isinstance(source, pd.DataFrame) else str(source)
+
+
+def _check_same_study(tp: pd.DataFrame, bor: pd.DataFrame, reader: str, responses: str,
+                      where: str, notes: list[str]) -> None:
+    """The BOR belongs to these responses: it has the reader and patients in common with them
+    (else a ReportInputError naming the BOR file: an empty report would follow); patients of
+    one and not the other are noted."""
+    patients = set(tp.loc[tp["reader_id"] == reader, "patient_id"].astype(str))
+    rows = bor[bor["reader_id"].astype(str) == reader]
+    if rows.empty:
+        readers = ", ".join(sorted(set(bor["reader_id"].astype(str)))) or "none"
+        raise ReportInputError(f"{where}: no best overall response of reader {reader} (its "
+                               f"readers: {readers}); give the BOR.csv that `response-tool assess "
+                               f"--bor` wrote with {responses}")
+    in_bor = set(rows["patient_id"].astype(str))
+    common = patients & in_bor
+    if not common:
+        raise ReportInputError(f"{where}: no patient in common with {responses} ({len(in_bor)} "
+                               f"patient(s) in the BOR, {len(patients)} in the responses, e.g. "
+                               f"{min(in_bor)!r} and {min(patients)!r}): it is from another "
+                               f"study; give the BOR.csv that `response-tool assess --bor` wrote "
+                               "with these responses")
+    for missing, here, there in ((patients - in_bor, "the responses", "the BOR"),
+                                 (in_bor - patients, "the BOR", "the responses")):
+        if missing:
+            notes.append(f"{len(missing)} patient(s) of {here} are not in {there}: the BOR "
+                         "and the responses may be from different runs of `response-tool "
+                         "assess`.")
 
 
 def _read(source: str | Path | pd.DataFrame, what: str, needed: tuple[str, ...]) -> pd.DataFrame:

@@ -189,8 +189,13 @@ def test_phantom_cli_json_keys_and_errors(phantom_dir, phantom_truth, tmp_path, 
     assert "tumour label(s) 99 not in the mask" in capsys.readouterr().err
     assert main(args[:5] + ["--tumor-label", "15"]) == 2  # several labels, no --liver-label
     assert "say which is the liver with --liver-label" in capsys.readouterr().err
-    assert main(args[:5]) == 2
-    assert "say where the tumour is" in capsys.readouterr().err
+    # no tumour mask or label: the liver volume only (label 10 alone: the liver without tumour)
+    assert main([*args[:7], "--json"]) == 0
+    only = json.loads(capsys.readouterr().out)
+    assert only["htb_pct"] is None and only["category"] is None
+    assert only["liver_volume_ml"] == pytest.approx(tp["liver_volume_ml"] - tp["tumour_volume_ml"],
+                                                    abs=0.01)
+    assert any("liver volume only" in n for n in only["notes"])
     # a mask that lies elsewhere in space
     far = sitk.Image(8, 8, 4, sitk.sitkUInt8)
     far.SetOrigin((5000.0, 5000.0, 5000.0))
