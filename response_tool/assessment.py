@@ -108,8 +108,8 @@ class AssessmentResult:
                export: ExportOptions | None = None) -> None:
         """Write RESPONSES.csv (and BOR.csv, and the warnings — baseline checks, then new lesions
         counted as equivocal — every one of them) as one set: every file or none, the old ones
-        left as they were on any error. Text cells a spreadsheet would evaluate are neutralised; ``export`` pseudonymises ids and shifts dates
-        (:mod:`response_tool.io.export`)."""
+        left as they were on any error. Text cells a spreadsheet would evaluate are neutralised;
+        ``export`` pseudonymises ids and shifts dates (:mod:`response_tool.io.export`)."""
         result = self.exported(export)
         jobs = [(result.timepoints, responses_path)]
         if bor_path is not None:
