@@ -18,7 +18,11 @@ import pandas as pd
 from response_tool.burden import read_burden_table
 from response_tool.criteria import CRITERIA
 from response_tool.criteria import best_response as bor
-from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
+from response_tool.criteria.baseline import (
+    WARNING_COLUMNS,
+    baseline_warnings,
+    new_lesion_warnings,
+)
 from response_tool.criteria.engine import KEYS, assess_prepared, prepare
 from response_tool.criteria.options import AssessmentOptions
 from response_tool.domain.errors import BurdenInputError
@@ -56,6 +60,9 @@ class AssessmentResult:
     best_response: pd.DataFrame
     protocol: AssessmentOptions
     warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
+    #: new lesions a criterion counts only as equivocal (same columns as :attr:`warnings`)
+    new_lesion_warnings: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
 
     def summary(self) -> str:
         """A short text summary: reads, time points, overall and best responses per criterion."""
@@ -77,6 +84,13 @@ class AssessmentResult:
                          f"[{w.check_id}]" for w in open_.head(SHOWN_WARNINGS).itertuples())
             if len(open_) > SHOWN_WARNINGS:
                 lines.append(f"  … and {len(open_) - SHOWN_WARNINGS} more")
+        if len(self.new_lesion_warnings):
+            new = self.new_lesion_warnings
+            lines.append(f"new-lesion checks: {len(new)} lesion(s) counted as equivocal, not PD")
+            lines.extend(f"  {w.patient_id}/{w.reader_id} {w.lesion_id}: {w.message} "
+                         f"[{w.check_id}, {w.criterion}]" for w in new.head(SHOWN_WARNINGS).itertuples())
+            if len(new) > SHOWN_WARNINGS:
+                lines.append(f"  … and {len(new) - SHOWN_WARNINGS} more")
         return "\n".join(lines)
 
     def exported(self, export: ExportOptions | None) -> AssessmentResult:
@@ -86,16 +100,17 @@ class AssessmentResult:
             return self
         return replace(self, timepoints=export.apply(self.timepoints),
                        best_response=export.apply(self.best_response),
-                       warnings=export.apply(self.warnings))
+                       warnings=export.apply(self.warnings),
+                       new_lesion_warnings=export.apply(self.new_lesion_warnings))
 
     def to_csv(self, responses_path: str | os.PathLike[str],
                bor_path: str | os.PathLike[str] | None = None,
                warnings_path: str | os.PathLike[str] | None = None, *,
                export: ExportOptions | None = None) -> None:
-        """Write RESPONSES.csv (and BOR.csv, and the baseline warnings, every one of them) as one
-        set: every file or none, the old ones left as they were on any error. Text cells a
-        spreadsheet would evaluate are neutralised; ``export`` pseudonymises ids and shifts dates
-        (:mod:`response_tool.io.export`)."""
+        """Write RESPONSES.csv (and BOR.csv, and the warnings — baseline checks, then new lesions
+        counted as equivocal — every one of them) as one set: every file or none, the old ones
+        left as they were on any error. Text cells a spreadsheet would evaluate are neutralised;
+        ``export`` pseudonymises ids and shifts dates (:mod:`response_tool.io.export`)."""
         write_tables(self._jobs(responses_path, bor_path, warnings_path, export))
 
     def stage_csv(self, files: FileSet, responses_path: str | os.PathLike[str],
@@ -116,7 +131,11 @@ class AssessmentResult:
         if bor_path is not None:
             jobs.append((result.best_response, bor_path))
         if warnings_path is not None:
-            jobs.append((result.warnings.reindex(columns=list(WARNING_COLUMNS)), warnings_path))
+            every = pd.concat([result.warnings.reindex(columns=list(WARNING_COLUMNS)),
+                               result.new_lesion_warnings.reindex(columns=list(WARNING_COLUMNS))],
+                              ignore_index=True) if len(result.new_lesion_warnings) else \
+                result.warnings.reindex(columns=list(WARNING_COLUMNS))
+            jobs.append((every, warnings_path))
         return jobs
 
 
@@ -143,14 +162,20 @@ def _to_frame(measurements: object) -> pd.DataFrame:
 _EPOCH = dt.date(2000, 1, 1)
 
 
-def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions) -> tuple:
-    """Both BORs of one read's follow-ups (``days`` since baseline, ascending), each dated by the
-    *position* of the follow-up it names (−1 = none)."""
+def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions,
+            reference_day: int = 0) -> tuple:
+    """Both BORs of one read's follow-ups (``days`` since baseline, ascending; the SD minimum
+    counted from ``reference_day``), each dated by the *position* of the follow-up it names
+    (−1 = none)."""
     dates = [_EPOCH + dt.timedelta(days=d) for d in days]
-    b = bor.best_overall_response(dates, responses, _EPOCH, sd_min_weeks=protocol.sd_min_weeks)
+    reference = _EPOCH + dt.timedelta(days=reference_day)
+    nonpd = protocol.sd_min_for_non_cr_non_pd
+    b = bor.best_overall_response(dates, responses, reference, sd_min_weeks=protocol.sd_min_weeks,
+                                  sd_min_for_non_cr_non_pd=nonpd)
     c = bor.confirmed_best_overall_response(
-        dates, responses, _EPOCH, confirm_weeks=protocol.confirm_weeks,
-        sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated)
+        dates, responses, reference, confirm_weeks=protocol.confirm_weeks,
+        sd_min_weeks=protocol.sd_min_weeks, ne_tolerated=protocol.ne_tolerated,
+        sd_min_for_non_cr_non_pd=nonpd)
 
     def position(d: dt.date | None) -> int:
         return -1 if d is None else dates.index(d)
@@ -183,6 +208,10 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     first = np.r_[0, np.flatnonzero(np.diff(group)) + 1] if len(t) else np.array([], dtype=int)
     day = t["timepoint_date"].to_numpy().astype("datetime64[D]")
     base_date = day[first]
+    # the SD minimum counts from the treatment start when the measurements give one
+    reference = (t["_reference_date"].to_numpy().astype("datetime64[D]")[first]
+                 if "_reference_date" in t.columns else base_date)
+    ref_day = (reference - base_date).astype(np.int64)  # days from the baseline scan
     fu = ~t["is_baseline"].to_numpy(dtype=bool)
     response_code = pd.Index(bor.ORDER).get_indexer(t["overall_response"])
     if (fu & (response_code < 0)).any():
@@ -201,15 +230,16 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     fu_response = np.full((n_groups, width), -1, dtype=np.int8)
     fu_response[fu_group, position] = response_code[fu]
     present = fu_response >= 0
-    sd_met = present & (fu_day / 7.0 >= protocol.sd_min_weeks)
+    sd_met = present & (((fu_day - ref_day[:, None]) / 7.0 >= protocol.sd_min_weeks) | (
+        (fu_response == bor.ORDER.index(bor.NON_CR_NON_PD)) & ~protocol.sd_min_for_non_cr_non_pd))
     i, j = np.triu_indices(width, k=1)
     confirms = present[:, j] & ((fu_day[:, j] - fu_day[:, i]) / 7.0 >= protocol.confirm_weeks)
     facts = pd.DataFrame(np.hstack([fu_response, sd_met, confirms]).astype(np.int8))
     pattern = facts.groupby(list(facts.columns), sort=False).ngroup().to_numpy()
     example = np.unique(pattern, return_index=True)[1]  # one read per pattern, in pattern order
     decided = [_decide(fu_day[g][present[g]].tolist(),
-                       [bor.ORDER[c] for c in fu_response[g][present[g]]], protocol)
-               for g in example]
+                       [bor.ORDER[c] for c in fu_response[g][present[g]]], protocol,
+                       int(ref_day[g])) for g in example]
     columns = list(zip(*decided, strict=True)) if decided else [()] * 8
 
     def col(k: int) -> pd.Categorical:
@@ -290,7 +320,8 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
     tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
-                            baseline_warnings(frame, protocol.criteria))
+                            baseline_warnings(frame, protocol.criteria),
+                            new_lesion_warnings(frame, protocol.criteria))
 
 
 __all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",

@@ -9,6 +9,7 @@ no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -55,10 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ResponseToolError as exc:
         print(f"response-tool {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as exc:  # e.g. an output folder that cannot be written
+    except BrokenPipeError:  # whoever read our output stopped (e.g. `| head`): not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # as a shell reports SIGPIPE
+    except OSError as exc:  # a file the command reads or writes that the system refused
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"response-tool {args.command}: error: {where}{exc.strerror or exc}; choose a "
-              "location you can write to and check the disk", file=sys.stderr)
+        print(f"response-tool {args.command}: error: {where}{exc.strerror or exc}; check the path, "
+              "its permissions and the free space on its disk", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"response-tool {args.command}: interrupted", file=sys.stderr)

@@ -70,6 +70,10 @@ def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) ->
             centre = snap_to_voxels(_image_layer(panel, Phase.PORTAL_VENOUS),
                                     [tp["center_xyz_mm"], tp["center_xyz_mm"]])[0]
             panel.add_mark(lid, centre)
+            if lesion["role"] == Role.NEW and tp.get("long_axis_endpoints_xyz_mm"):
+                # mRECIST counts a new intrahepatic lesion from 10 mm: the reader measures it
+                draw(panel, lid, DiameterKind.LONG, tp["long_axis_endpoints_xyz_mm"],
+                     Phase.PORTAL_VENOUS)
             continue
         draw(panel, lid, DiameterKind.LONG, tp["long_axis_endpoints_xyz_mm"], Phase.PORTAL_VENOUS)
         if lesion["is_nodal"]:

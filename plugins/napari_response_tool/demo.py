@@ -123,6 +123,7 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
         f"{r.liver_volume_ml:.0f} mL, tumour {r.tumor_volume_ml:.1f} mL)\n" for r in htb.itertuples())
     summary = (session.summary_text() + "\n" + reading.summary_text()
                + "hepatic tumour burden (liu2022):\n" + burden_lines)
+    panel.session.store.close()  # checkpointed: reads.sqlite alone holds the whole read
     viewer.close()
     reports = write_reports(out, exported)
     (out / "summary.txt").write_text(summary, encoding="utf-8")

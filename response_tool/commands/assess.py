@@ -43,6 +43,21 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mrecist-pd-min-mm", type=float, default=d.mrecist_pd_min_mm,
                    help="absolute increase over the nadir also needed for mRECIST target PD "
                         f"(default {d.mrecist_pd_min_mm:g}: none, as in Lencioni 2010; 5 = RECIST's)")
+    readings = p.add_argument_group(
+        "readings the texts leave open (docs/criteria.md)",
+        "each a documented default with its source; the --no- form takes the other reading")
+    for name, text in (
+            ("normal_nodes_cr_over_sum_pd", "target nodes all < 10 mm short axis are CR even when "
+             "their sum rises >= 20 %% and >= 5 mm (RECIST 1.1 4.4.4)"),
+            ("mrecist_recist_floor_without_enhancement", "mRECIST: a read with no enhancing target "
+             "keeps RECIST 1.1's 5 mm floor for PD"),
+            ("pr_carried_forward", "a PR stays PR while the sum drifts back above -30 %% without PD "
+             "(RECIST WG FAQ)"),
+            ("sd_min_for_non_cr_non_pd", "the SD minimum duration also applies to NON-CR/NON-PD "
+             "(admiralonco)")):
+        readings.add_argument("--" + name.replace("_", "-"), dest=name,
+                              action=argparse.BooleanOptionalAction, default=getattr(d, name),
+                              help=f"{text} (default: {'yes' if getattr(d, name) else 'no'})")
     p.add_argument("--burden", help="burden CSV: HTB per patient and time point (patient_id, "
                                     "[reader_id], timepoint_date, htb_method, htb_pct or "
                                     "htb_category); adds htb_pct, htb_category, htb_method")
@@ -51,7 +66,8 @@ def add_parser(sub: Any) -> None:
                         "involvement50 or custom:E1,E2,... (default liu2022)")
     out = p.add_argument_group("outputs (docs/criteria.md, Outputs)")
     out.add_argument("--warnings", metavar="FILE",
-                     help="CSV of every baseline warning (default: beside -o, named after it: "
+                     help="CSV of every warning: baseline checks and new lesions counted as "
+                          "equivocal (default: beside -o, named after it: "
                           "RESPONSES.warnings.csv; written on every run, header only when none)")
     out.add_argument("--pseudonymise", metavar="KEY",
                      help="replace every patient id by P- and 12 hex digits of HMAC-SHA256(KEY, "
@@ -90,13 +106,17 @@ def run(args: argparse.Namespace) -> int:
         criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
         confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
         ne_tolerated=args.ne_tolerated, too_small_mm=args.too_small_mm,
-        mrecist_pd_min_mm=args.mrecist_pd_min_mm)
+        mrecist_pd_min_mm=args.mrecist_pd_min_mm,
+        normal_nodes_cr_over_sum_pd=args.normal_nodes_cr_over_sum_pd,
+        mrecist_recist_floor_without_enhancement=args.mrecist_recist_floor_without_enhancement,
+        pr_carried_forward=args.pr_carried_forward,
+        sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd)
     result = assess(args.measurements, protocol, burden=args.burden,
                     htb_scheme=args.htb_scheme).exported(export)
     responses, bor = targets[0], (targets[1] if args.bor else None)
     result.to_csv(responses, bor, targets[-1])
     print(result.summary())
-    n = len(result.warnings)
+    n = len(result.warnings) + len(result.new_lesion_warnings)
     print(f"wrote {args.output}" + (f", {args.bor}" if args.bor else "") + f" and {warnings} "
-          f"({n} baseline warning(s){', all listed there' if n else ''})", file=sys.stderr)
+          f"({n} warning(s){', all listed there' if n else ''})", file=sys.stderr)
     return 0

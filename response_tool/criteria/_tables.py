@@ -131,13 +131,21 @@ class Fact(StrEnum):
     NO_TARGETS = "no target lesion at baseline"
     TARGET_MISSING = "a target lesion was not assessed"
     SUM_PD = "sum >= nadir x (1 + PD increase) and sum - nadir >= the absolute floor (and > nadir)"
-    REAPPEARED = "a target CR was recorded earlier and the targets no longer meet CR"
+    REAPPEARED = ("an overall CR was assigned at an earlier time point and the targets no longer "
+                  "meet CR")
     ALL_TARGETS_CR = "every target meets its CR condition"
+    NORMAL_NODES_PREVAIL = ("every target meets its CR condition and the options let normal "
+                            "nodes prevail over a rising sum (normal_nodes_cr_over_sum_pd)")
+    PR_EARLIER = ("a target PR or CR was recorded at an earlier time point and the options carry "
+                  "PR forward (pr_carried_forward)")
     SUM_PR = "sum <= baseline sum x (1 - PR decrease)"
     NO_NON_TARGETS = "no non-target lesion at baseline"
     NON_TARGET_PD = "a non-target lesion shows unequivocal progression"
     NON_TARGET_NE = "a non-target lesion was not evaluated"
+    NON_TARGET_REAPPEARED = ("an overall CR was assigned at an earlier time point and a "
+                             "non-target lesion is seen again")
     ALL_NON_TARGETS_GONE = "every non-target lesion has gone"
+    MARKERS_RAISED = "the tumour markers are above normal at this time point"
     NEW_UNEQUIVOCAL = "an unequivocal new lesion"
     NEW_EQUIVOCAL = "an equivocal new lesion"
 
@@ -225,6 +233,9 @@ class CriterionDefinition:
     overall: DecisionTable
     #: which baseline lesions may be targets under this criterion
     baseline_checks: tuple[BaselineCheck, ...] = ()
+    #: new lesions counted only as equivocal, each told to the reader (same shape: ``fails`` and
+    #: ``message`` take the new-lesion rows, :class:`response_tool.criteria.baseline.NewLesionRows`)
+    new_lesion_checks: tuple[BaselineCheck, ...] = ()
 
     @property
     def decision_lists(self) -> tuple[DecisionList, ...]:

@@ -34,6 +34,15 @@ class BaselineTargets:
     rank: np.ndarray       # the lesion's position among them
 
 
+@dataclass(frozen=True)
+class NewLesionRows:
+    """The new-lesion rows of a measurements table, as the new-lesion checks read them (only the
+    unequivocal ones can be demoted)."""
+
+    rows: pd.DataFrame
+    unequivocal: np.ndarray
+
+
 def _warnings(rows: pd.DataFrame, criterion: str, check: BaselineCheck, messages: pd.Series
               ) -> pd.DataFrame:
     t = check.threshold
@@ -85,3 +94,30 @@ def baseline_warnings(df: pd.DataFrame, criteria: tuple[str, ...]) -> pd.DataFra
         return pd.DataFrame(columns=list(WARNING_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
     return out.astype({"overridden": bool})
+
+
+def new_lesion_warnings(df: pd.DataFrame, criteria: tuple[str, ...]) -> pd.DataFrame:
+    """Warnings for new lesions that a criterion counts only as equivocal (not PD), e.g. a new
+    node below 10 mm short axis, a new intrahepatic lesion that was not measured (mRECIST)."""
+    from response_tool.domain.vocabulary import UNEQUIVOCAL_STATUSES
+
+    is_new = (df["role"] == "new").to_numpy(dtype=bool)
+    if not is_new.any():
+        return pd.DataFrame(columns=list(WARNING_COLUMNS))
+    cols = [c for c in ("patient_id", "reader_id", "lesion_id", "timepoint_date", "organ",
+                        "status", "is_nodal", "long_axis_mm", "short_axis_mm", "cytology_proven",
+                        "override_reason") if c in df.columns]
+    rows = df.loc[is_new, cols]
+    status = rows["status"].astype(str).to_numpy()
+    new = NewLesionRows(rows, np.isin(status, [s.value for s in UNEQUIVOCAL_STATUSES]))
+    parts = []
+    for crit in CRITERIA:
+        if crit not in criteria:
+            continue
+        for check in sorted(CRITERIA[crit].DEFINITION.new_lesion_checks, key=lambda c: c.order):
+            mask = np.asarray(check.fails(new), dtype=bool)
+            if mask.any():
+                parts.append(_warnings(rows[mask], crit, check, check.message(new, mask)))
+    if not parts:
+        return pd.DataFrame(columns=list(WARNING_COLUMNS))
+    return pd.concat(parts, ignore_index=True).astype({"overridden": bool})

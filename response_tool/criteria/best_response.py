@@ -139,12 +139,13 @@ def _until_first_pd(dates: Sequence[dt.date], responses: Sequence[str]) -> list[
     return out
 
 
-def _sd_like(seq: list[tuple[dt.date, str]], reference: dt.date, sd_min_weeks: float
-             ) -> tuple[dt.date, str] | None:
+def _sd_like(seq: list[tuple[dt.date, str]], reference: dt.date, sd_min_weeks: float,
+             nonpd: bool = True) -> tuple[dt.date, str] | None:
     """First assessment of SD or better (or NON-CR/NON-PD) at least ``sd_min_weeks`` after
     ``reference``."""
     for d, r in seq:
-        if r in (CR, PR, SD, NON_CR_NON_PD) and _weeks(reference, d) >= sd_min_weeks:
+        minimum = sd_min_weeks if (r != NON_CR_NON_PD or nonpd) else 0.0
+        if r in (CR, PR, SD, NON_CR_NON_PD) and _weeks(reference, d) >= minimum:
             return d, r
     return None
 
@@ -154,8 +155,8 @@ def _result(response: str, date: dt.date | None, rule: Rule | Row) -> BestRespon
 
 
 def _no_response(seq: list[tuple[dt.date, str]], reference: dt.date,
-                 sd_min_weeks: float) -> BestResponse:
-    sd = _sd_like(seq, reference, sd_min_weeks)
+                 sd_min_weeks: float, nonpd: bool = True) -> BestResponse:
+    sd = _sd_like(seq, reference, sd_min_weeks, nonpd)
     if sd is not None:
         response = NON_CR_NON_PD if all(r == NON_CR_NON_PD for _, r in seq if r != NE and r != PD) \
             else SD
@@ -169,8 +170,10 @@ def _no_response(seq: list[tuple[dt.date, str]], reference: dt.date,
 
 
 def best_overall_response(dates: Sequence[dt.date], responses: Sequence[str], reference: dt.date,
-                          *, sd_min_weeks: float) -> BestResponse:
+                          *, sd_min_weeks: float, sd_min_for_non_cr_non_pd: bool = True
+                          ) -> BestResponse:
     """BOR without confirmation from follow-up time-point responses (baseline excluded)."""
+    nonpd = sd_min_for_non_cr_non_pd
     seq = _until_first_pd(dates, responses)
     if not seq:
         return _result(NE, None, RULES["no-assessment"])
@@ -178,7 +181,7 @@ def best_overall_response(dates: Sequence[dt.date], responses: Sequence[str], re
         hits = [d for d, r in seq if r == best]
         if hits:
             return _result(best, hits[0], RULES["best"])
-    return _no_response(seq, reference, sd_min_weeks)
+    return _no_response(seq, reference, sd_min_weeks, nonpd)
 
 
 def _confirmed(seq: list[tuple[dt.date, str]], i: int, accept: tuple[str, ...],
@@ -200,8 +203,10 @@ def _confirmed(seq: list[tuple[dt.date, str]], i: int, accept: tuple[str, ...],
 
 def confirmed_best_overall_response(dates: Sequence[dt.date], responses: Sequence[str],
                                     reference: dt.date, *, confirm_weeks: float, sd_min_weeks: float,
-                                    ne_tolerated: int) -> BestResponse:
+                                    ne_tolerated: int, sd_min_for_non_cr_non_pd: bool = True
+                                    ) -> BestResponse:
     """BOR with confirmation of CR and PR (RECIST 1.1 Table 3)."""
+    nonpd = sd_min_for_non_cr_non_pd
     seq = _until_first_pd(dates, responses)
     if not seq:
         return _result(NE, None, RULES["no-assessment"])
@@ -213,18 +218,18 @@ def confirmed_best_overall_response(dates: Sequence[dt.date], responses: Sequenc
             return _result(PR, d, RULES["confirmed"])
     first = next((k for k, (_, r) in enumerate(seq) if r in (CR, PR)), None)
     if first is None:
-        return _no_response(seq, reference, sd_min_weeks)
+        return _no_response(seq, reference, sd_min_weeks, nonpd)
     d_first, r_first = seq[first]
     # the assessment that follows the response: skip CR/PR too early to confirm it
     later = [(d, r) for d, r in seq[first + 1:]
              if not (r in (CR, PR) and _weeks(d_first, d) < confirm_weeks)]
-    met = "yes" if _sd_like(seq, reference, sd_min_weeks) else "no"
+    met = "yes" if _sd_like(seq, reference, sd_min_weeks, nonpd) else "no"
     if not later:
-        sd = _sd_like(seq, reference, sd_min_weeks)
+        sd = _sd_like(seq, reference, sd_min_weeks, nonpd)
         return _result(SD if met == "yes" else NE, sd[0] if sd else None, RULES["unconfirmed-last"])
     subsequent = later[0][1] if later[0][1] in (CR, PR, SD, PD, NE) else SD
     row = CONFIRMATION.lookup((r_first, subsequent, met))
-    date = {SD: (_sd_like(seq, reference, sd_min_weeks) or (None,))[0],
+    date = {SD: (_sd_like(seq, reference, sd_min_weeks, nonpd) or (None,))[0],
             PD: next((d for d, r in seq if r == PD), None)}.get(row.then)
     if row.then == PD and date is None:  # PD because the response was not sustained
         date = later[0][0]

@@ -189,6 +189,16 @@ def prepare(df: pd.DataFrame) -> Prepared:
     first_of_read = np.maximum.accumulate(np.where(starts, np.arange(len(tps)), 0))
     tps["baseline_date"] = tps["timepoint_date"].to_numpy()[first_of_read]
     tps["is_baseline"] = starts
+    # the reference of the SD minimum: the treatment start when given, else the baseline scan
+    start = (df["treatment_start_date"].to_numpy(dtype="datetime64[ns]")[first]
+             if "treatment_start_date" in df.columns else np.full(len(tps), np.datetime64("NaT")))
+    tps["_reference_date"] = np.where(np.isnat(start), tps["baseline_date"].to_numpy(), start)
+    # tumour markers above normal at a time point (any row of it says false)
+    if "tumour_markers_normal" in df.columns:
+        raised = (df["tumour_markers_normal"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712
+        tps["_markers_raised"] = np.bincount(tp_of_row, weights=raised, minlength=len(tps)) > 0
+    else:
+        tps["_markers_raised"] = np.zeros(len(tps), dtype=bool)
     is_new = np.flatnonzero((df["role"] == "new").to_numpy(dtype=bool))
     new = pd.DataFrame({c: df[c].array[is_new] for c in READ + [
         "_lesion", "timepoint_date", "status", "organ", "is_nodal", "long_axis_mm",
@@ -217,14 +227,15 @@ def _decide(decisions: DecisionList, facts: dict[Fact, np.ndarray], n: int, valu
 
 
 def _target_values(g: _Grid, criterion: CriterionDefinition, opts: AssessmentOptions
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-lesion value (mm; NaN = not evaluated) and per-lesion 'CR condition met'."""
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-lesion value (mm; NaN = not evaluated), 'CR condition met', and 'follows its viable
+    diameter'."""
     measured_value, follows_viable = criterion.target_measure(g)
     value = np.select(
         [g.status == _S["measured"], g.status == _S["too-small"], g.status == _S["absent"]],
         [measured_value, opts.too_small_mm, 0.0], default=np.nan).astype(float)
     cr_ok = criterion.target_cr(value, g, follows_viable) & ~np.isnan(value)
-    return value, cr_ok
+    return value, cr_ok, follows_viable
 
 
 def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.ndarray
@@ -245,10 +256,21 @@ def _segment_running_min(values: np.ndarray, present: np.ndarray, starts: np.nda
     return np.where(running >= span - 1, np.nan, running + lo).astype(float)
 
 
-def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions
-                     ) -> dict[str, object]:
+def _seen_before(flag: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per time point: ``flag`` held at an earlier time point of the same read."""
+    n = len(flag)
+    seen = _segment_running_min(np.where(flag, 0, 1), np.ones(n, bool), starts) == 0
+    return ~starts & np.r_[False, seen[:-1]] if n else np.zeros(0, dtype=bool)
+
+
+def _target_response(p: Prepared, criterion: CriterionDefinition, opts: AssessmentOptions,
+                     cr_before: np.ndarray, pr_before: np.ndarray) -> dict[str, object]:
+    """Target sums and responses; ``cr_before``: an overall CR was assigned at an earlier time
+    point of the read (reappearance is PD only then); ``pr_before``: a target PR or CR was (for
+    the option ``pr_carried_forward``)."""
     g, n = p.target, len(p.tps)
-    value, cr_ok = _target_values(g, criterion, opts)
+    value, cr_ok, follows_viable = _target_values(g, criterion, opts)
+    enhancing = np.bincount(g.tp, weights=follows_viable, minlength=n) > 0
     missing = np.isnan(value)
     n_targets = np.bincount(g.tp, minlength=n)
     n_missing = np.bincount(g.tp, weights=missing, minlength=n).astype(np.int64)
@@ -263,14 +285,11 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
     # nadir: the smallest complete sum before each time point of the read (baseline included)
     running = _segment_running_min(np.where(valid, assessed, 0), valid, starts)
     nadir_um = np.where(starts, np.nan, np.r_[np.nan, running[:-1]])
-    # a target CR recorded at any earlier time point of the read
-    seen_cr = _segment_running_min(np.where(all_cr & complete, 0, 1), np.ones(n, bool), starts) == 0
-    prev_cr = ~starts & np.r_[False, seen_cr[:-1]]
-
     has_nadir = ~np.isnan(nadir_um)
     nadir = np.nan_to_num(nadir_um).astype(np.int64)
     base = np.nan_to_num(base_um).astype(np.int64)
-    pd_min_um = int(round(float(criterion.pd_floor_mm(opts)) * 1000))
+    pd_min_um = np.rint(np.asarray(criterion.pd_floor_mm(opts, enhancing), float) * 1000
+                        ).astype(np.int64)
     grow = 1 + criterion.pd_increase.value / 100
     shrink = 1 - criterion.pr_decrease.value / 100
     # an actual increase is needed: with a nadir of 0 (a target CR) and mRECIST's 0 mm floor,
@@ -280,9 +299,11 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
         Fact.TARGET_MISSING: n_missing > 0,
         Fact.SUM_PD: has_nadir & (assessed > nadir) & _ge_fraction(assessed, nadir, grow)
         & (assessed - nadir >= pd_min_um),
-        Fact.REAPPEARED: prev_cr & ~all_cr,
+        Fact.REAPPEARED: cr_before & ~all_cr,
         Fact.ALL_TARGETS_CR: all_cr,
+        Fact.NORMAL_NODES_PREVAIL: all_cr & opts.normal_nodes_cr_over_sum_pd,
         Fact.SUM_PR: _le_fraction(assessed, base, shrink),
+        Fact.PR_EARLIER: pr_before & opts.pr_carried_forward,
     }
     response, rule = _decide(criterion.target_decisions, facts, n, _RESP)
     response = np.where(starts, _RESP[""], response)
@@ -301,10 +322,12 @@ def _target_response(p: Prepared, criterion: CriterionDefinition, opts: Assessme
     }
 
 
-def _non_target_response(p: Prepared, criterion: CriterionDefinition) -> dict[str, object]:
+def _non_target_response(p: Prepared, criterion: CriterionDefinition, cr_before: np.ndarray
+                         ) -> dict[str, object]:
     g, n = p.non_target, len(p.tps)
     status = np.where(g.status == _NOT_SEEN, _S["not-evaluated"], g.status)
     gone, progression = criterion.non_target_state(g, status)
+    seen_again = ~gone & (status != _S["not-evaluated"])
     size = np.bincount(g.tp, minlength=n)
     facts = {
         Fact.NO_NON_TARGETS: size == 0,
@@ -312,6 +335,9 @@ def _non_target_response(p: Prepared, criterion: CriterionDefinition) -> dict[st
         Fact.NON_TARGET_NE: np.bincount(g.tp, weights=status == _S["not-evaluated"],
                                         minlength=n) > 0,
         Fact.ALL_NON_TARGETS_GONE: np.bincount(g.tp, weights=gone, minlength=n) == size,
+        Fact.MARKERS_RAISED: p.tps["_markers_raised"].to_numpy(dtype=bool),
+        Fact.NON_TARGET_REAPPEARED: cr_before
+        & (np.bincount(g.tp, weights=seen_again, minlength=n) > 0),
     }
     response, rule = _decide(criterion.non_target_decisions, facts, n, _RESP)
     return {"n_non_targets": size, "_non_target": response, "_non_target_rule": rule}
@@ -364,14 +390,33 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
     opts = options or AssessmentOptions()
     definition: CriterionDefinition = CRITERIA[criterion].DEFINITION
     tps = p.tps
-    cols: dict[str, object] = {**_target_response(p, definition, opts),
-                               **_non_target_response(p, definition), **_new_lesions(p, definition)}
     base = tps["is_baseline"].to_numpy(dtype=bool)
     index, rows = _overall_lookup(definition)
-    which = index[cols["_target"], cols["_non_target"], cols["_new_yes"].astype(int)]
-    if (which[~base] < 0).any():  # cannot happen: the table test shows every combination is covered
-        raise AssertionError(f"{definition.overall.id}: a combination of states has no table line")
     then = np.array([_RESP[r.then] for r in rows] + [0])
+
+    def overall(cols: dict[str, object]) -> np.ndarray:
+        which = index[cols["_target"], cols["_non_target"], cols["_new_yes"].astype(int)]
+        if (which[~base] < 0).any():  # cannot happen: the table test covers every combination
+            raise AssertionError(f"{definition.overall.id}: a combination of states has no line")
+        return which
+
+    # Disease reappearing is PD only after an overall CR (RECIST 1.1 Table 3 footnote): a first
+    # pass without the reappearance rules finds the overall CRs — a time point with an overall CR
+    # has every target and non-target gone, so the rules cannot change it — and a second pass
+    # applies them after the first CR.
+    new = _new_lesions(p, definition)
+    no = np.zeros(len(tps), dtype=bool)
+    cols: dict[str, object] = {**_target_response(p, definition, opts, no, no),
+                               **_non_target_response(p, definition, no), **new}
+    which = overall(cols)
+    cr_before = _seen_before(~base & (then[np.where(base, len(rows), which)] == _RESP[CR]), base)
+    target = np.asarray(cols["_target"])
+    pr_before = _seen_before(~base & np.isin(target, (_RESP[PR], _RESP[CR])), base) \
+        if opts.pr_carried_forward else no
+    if cr_before.any() or pr_before.any():
+        cols = {**_target_response(p, definition, opts, cr_before, pr_before),
+                **_non_target_response(p, definition, cr_before), **new}
+        which = overall(cols)
     rule = np.array([_RULE[r.id] for r in rows] + [_RULE[BASELINE_RULE]])
     which = np.where(base, len(rows), which)
     blank = np.where(base, 0, 1)  # non-target and new-lesion columns are empty at baseline
@@ -382,6 +427,7 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
                                   tuple(CRITERIA)),
         "timepoint_date": tps["timepoint_date"].to_numpy(),
         "baseline_date": tps["baseline_date"].to_numpy(), "is_baseline": base,
+        "_reference_date": tps["_reference_date"].to_numpy(),
         **{k: cols[k] for k in ("n_targets", "sum_mm", "baseline_sum_mm", "nadir_sum_mm",
                                 "pct_change_from_baseline", "pct_change_from_nadir",
                                 "abs_change_from_nadir_mm", "targets_not_evaluated")},

@@ -15,8 +15,15 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from response_tool.domain.vocabulary import EFFUSION_ORGANS, PORTA_HEPATIS, Organ
+from response_tool.domain.vocabulary import (
+    EFFUSION_ORGANS,
+    PORTA_HEPATIS,
+    Organ,
+    Status,
+    normalise_organ,
+)
 
 from . import recist11
 from ._tables import (
@@ -78,13 +85,19 @@ TARGET_RULES = {
              S(LENCIONI_2010, _T)),
     PD: Rule("MRECIST-TGT-PD", "viable sum at least 20 % above the nadir (and at least the "
              "protocol's absolute floor)", S(LENCIONI_2010, _T)),
-    "PD-reappearance": Rule("MRECIST-TGT-PD-REAPPEAR", "enhancement reappears in a target after a "
-                            "target CR", S(LENCIONI_2010, _T)),
+    "PD-reappearance": Rule("MRECIST-TGT-PD-REAPPEAR", "enhancement reappears in a target after an "
+                            "overall CR; after a target CR without an overall CR the sum rule "
+                            "applies", S(LENCIONI_2010, _T + "; as RECIST 1.1 section 4.4.2, "
+                                         "Table 3 footnote, which mRECIST keeps")),
     "PD-proven-despite-missing": Rule("MRECIST-TGT-PD-PARTIAL", "some targets not assessed, but the "
                                       "assessed ones already meet PD", S(LENCIONI_2010, _T)),
     NE: Rule("MRECIST-TGT-NE", "a target lesion was not assessed and PD is not proven",
              S(LENCIONI_2010, _T)),
     SD: Rule("MRECIST-TGT-SD", "neither PR nor PD", S(LENCIONI_2010, _T)),
+    "PR-sustained": Rule("MRECIST-TGT-PR-SUSTAINED", "after a PR, a viable sum back above -30 % of "
+                         "baseline that is not PD stays PR (option pr_carried_forward)",
+                         S("RECIST Working Group, RECIST 1.1 FAQ", "'Managing PR when TP "
+                           "measurements change slightly over time' (applied to mRECIST)")),
     NONE: Rule("MRECIST-TGT-NONE", "no target lesion at baseline", S(LENCIONI_2010, "Table 3")),
 }
 _N = "Table 2, non-target lesions"
@@ -95,6 +108,10 @@ NON_TARGET_RULES = {
                         "persists in at least one non-target lesion", S(LENCIONI_2010, _N)),
     PD: Rule("MRECIST-NT-PD", "unequivocal progression of existing non-target lesions (an effusion "
              "or ascites only with cytological proof)", S(LENCIONI_2010, _N)),
+    "PD-reappearance": Rule("MRECIST-NT-PD-REAPPEAR", "enhancement (or the lesion) is seen again in "
+                            "a non-target lesion after an overall CR",
+                            S(LENCIONI_2010, _N + "; as RECIST 1.1 section 4.4.2, Table 3 "
+                                              "footnote a")),
     NE: Rule("MRECIST-NT-NE", "a non-target lesion was not evaluated", S(LENCIONI_2010, _N)),
     NONE: Rule("MRECIST-NT-NONE", "no non-target lesion at baseline: not NE",
                S(LENCIONI_2010, "Table 3")),
@@ -104,7 +121,8 @@ NEW_RULES = {
                 "typical vascular pattern; effusion/ascites: cytologically proven)",
                 S(LENCIONI_2010, "section on new lesions")),
     "equivocal": Rule("MRECIST-NEW-EQUIVOCAL", "an equivocal new lesion (e.g. intrahepatic < 10 mm, "
-                      "effusion without cytology): not PD", S(LENCIONI_2010, "section on new lesions")),
+                      "too small to measure or not measured; effusion without cytology; node below "
+                      "its size limit): not PD", S(LENCIONI_2010, "section on new lesions")),
     "no": Rule("MRECIST-NEW-NO", "no new lesion", S(LENCIONI_2010, "section on new lesions")),
 }
 
@@ -123,10 +141,15 @@ OVERALL = recist11.overall_table("MRECIST-OVERALL", "MRECIST", T3, T3)
 
 
 # -- measurement selection and ordered decisions (what the engine runs) -----------------------------
-def pd_floor_mm(options: Any) -> Fraction:
+def pd_floor_mm(options: Any, enhancing: np.ndarray) -> np.ndarray:
     """The absolute increase target PD needs: none in the paper; the option
-    ``mrecist_pd_min_mm`` (0 by default, :data:`PD_ABSOLUTE_DEFAULT`) sets one."""
-    return Fraction(options.mrecist_pd_min_mm).limit_denominator(1000)
+    ``mrecist_pd_min_mm`` (0 by default, :data:`PD_ABSOLUTE_DEFAULT`) sets one. A read none of
+    whose targets enhanced is measured as under RECIST 1.1, with its 5 mm floor (option
+    ``mrecist_recist_floor_without_enhancement``, :data:`ARTERIAL_ENHANCEMENT`)."""
+    floor = float(Fraction(options.mrecist_pd_min_mm).limit_denominator(1000))
+    if not options.mrecist_recist_floor_without_enhancement:
+        return np.full(len(enhancing), floor)
+    return np.where(enhancing, floor, recist11.PD_ABSOLUTE.as_float)
 
 
 def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -146,22 +169,52 @@ def non_target_state(g: Any, status: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return gone, progression & (~g.effusion | g.cytology)
 
 
+def intrahepatic(new: Any) -> np.ndarray:
+    """New lesions in the liver, whatever the site is called (``liver segment 8``, ``S4a``…)."""
+    organ = new["organ"]
+    if isinstance(organ.dtype, pd.CategoricalDtype):
+        per_category = np.asarray([normalise_organ(c) == Organ.LIVER for c in organ.cat.categories])
+        codes = organ.cat.codes.to_numpy()
+        return np.where(codes >= 0, np.r_[per_category, False][codes], False)
+    return np.asarray([normalise_organ(o) == Organ.LIVER for o in organ], dtype=bool)
+
+
+def small_intrahepatic(new: Any) -> np.ndarray:
+    """New intrahepatic lesions below 10 mm: measured below it, or recorded too small to
+    measure (:data:`NEW_INTRAHEPATIC`)."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    long_axis = new["long_axis_mm"].to_numpy(dtype=float)
+    too_small = (new["status"].astype(str) == Status.TOO_SMALL).to_numpy()
+    return intrahepatic(new) & ((long_axis < NEW_INTRAHEPATIC.as_float) | too_small)
+
+
+def unsized_intrahepatic(new: Any) -> np.ndarray:
+    """New intrahepatic lesions seen but not measured: whether they reach 10 mm is unknown."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    status = new["status"].astype(str).to_numpy()
+    unsized = np.isin(status, (Status.PRESENT, Status.MEASURED)) \
+        & np.isnan(new["long_axis_mm"].to_numpy(dtype=float))
+    return intrahepatic(new) & unsized
+
+
 def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
     """Unequivocal new lesions that mRECIST counts only as equivocal: an intrahepatic lesion
-    below 10 mm (:data:`NEW_INTRAHEPATIC`), an effusion without cytology, a porta-hepatis node
-    below 20 mm short axis (:data:`PORTA_HEPATIS_NODE`)."""
+    below 10 mm, too small to measure, or not measured (:data:`NEW_INTRAHEPATIC`), an effusion
+    without cytology, a porta-hepatis node below 20 mm short axis (:data:`PORTA_HEPATIS_NODE`),
+    and, as under RECIST 1.1, any other node below 10 mm short axis."""
     if not len(new):
         return np.zeros(0, dtype=bool)
     organ = new["organ"].str.lower()
-    long_axis = new["long_axis_mm"].to_numpy(dtype=float)
     short = new["short_axis_mm"].to_numpy(dtype=float)
     cytology = new["cytology_proven"].to_numpy(dtype=bool, na_value=False)
     nodal = new["is_nodal"].to_numpy(dtype=bool, na_value=False)
-    small_liver = (organ == Organ.LIVER.value).to_numpy() & (long_axis < NEW_INTRAHEPATIC.as_float)
     effusion = organ.isin(EFFUSION_ORGANS).to_numpy() & ~cytology
-    porta = organ.str.contains(PORTA_HEPATIS).to_numpy() & nodal \
-        & ~(short >= PORTA_HEPATIS_NODE.as_float)
-    return unequivocal & (small_liver | effusion | porta)
+    porta = organ.str.contains(PORTA_HEPATIS).to_numpy() & nodal
+    small_porta = porta & ~(short >= PORTA_HEPATIS_NODE.as_float)
+    return unequivocal & (small_intrahepatic(new) | unsized_intrahepatic(new) | effusion
+                          | small_porta | (recist11.small_new_node(new) & ~porta))
 
 
 BASELINE_CHECKS = (
@@ -178,6 +231,19 @@ BASELINE_CHECKS = (
 )
 
 
+NEW_LESION_CHECKS = (
+    BaselineCheck(
+        NEW_INTRAHEPATIC, 20, lambda t: t.unequivocal & small_intrahepatic(t.rows),
+        lambda t, m: "new liver lesion " + recist11.ids(t.rows[m]) + recist11._when(t.rows, m)
+        + ": below 10 mm (or too small to measure); counted as equivocal (not PD) by mRECIST"),
+    BaselineCheck(
+        NEW_INTRAHEPATIC, 30, lambda t: t.unequivocal & unsized_intrahepatic(t.rows),
+        lambda t, m: "new liver lesion " + recist11.ids(t.rows[m]) + recist11._when(t.rows, m)
+        + ": not measured; mRECIST counts a new intrahepatic lesion from 10 mm — measure its "
+        "longest diameter (counted as equivocal, not PD, until then)"),
+)
+
+
 DEFINITION = CriterionDefinition(
     id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
     pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=recist11.target_cr,
@@ -188,6 +254,8 @@ DEFINITION = CriterionDefinition(
     new_lesion_decisions=recist11.new_lesion_decisions("MRECIST", NEW_RULES),
     overall=OVERALL,
     baseline_checks=BASELINE_CHECKS,
+    new_lesion_checks=NEW_LESION_CHECKS + tuple(
+        c for c in recist11.NEW_LESION_CHECKS),
 )
 
 __all__ = ["CR", "DEFINITION", "PR", "SD", "PD", "NE", "OVERALL", "THRESHOLDS", "TARGET_RULES",

@@ -37,6 +37,25 @@ class AssessmentOptions:
     mrecist_pd_min_mm
         Absolute increase over the nadir also required for mRECIST target PD. The 2010 paper has
         none (:data:`mrecist.PD_ABSOLUTE_DEFAULT`): default 0; 5 applies RECIST 1.1's floor.
+
+    The readings the texts leave open (docs/criteria.md, "Readings the texts leave open"):
+
+    normal_nodes_cr_over_sum_pd
+        Target nodes that all stay below 10 mm short axis while their sum rises by >= 20 % and
+        >= 5 mm: CR (default True; RECIST 1.1 section 4.4.4 records normal node sizes "in order
+        not to overstate progression") or PD by the sum (False).
+    mrecist_recist_floor_without_enhancement
+        Under mRECIST, a read none of whose targets enhanced at baseline is measured as under
+        RECIST 1.1, including its 5 mm absolute floor for PD (default True; Lencioni & Llovet 2010:
+        non-enhancing targets follow RECIST 1.1); False keeps ``mrecist_pd_min_mm`` for it.
+    pr_carried_forward
+        A sum that drifts back above −30 % of baseline after a PR, without reaching PD: SD by the
+        strict definition (default False, RECIST 1.1 section 4.3.1) or PR carried forward (True,
+        the RECIST Working Group FAQ "Managing PR when TP measurements change slightly").
+    sd_min_for_non_cr_non_pd
+        Whether the SD minimum duration also applies to NON-CR/NON-PD (non-target disease only)
+        in the best overall response (default True, as admiralonco; RECIST 1.1 section 4.4.1 names
+        SD only).
     """
 
     criteria: tuple[str, ...] = tuple(CRITERIA)
@@ -45,6 +64,10 @@ class AssessmentOptions:
     ne_tolerated: int = int(best_response.NE_TOLERATED.value)
     too_small_mm: float = float(recist11.TOO_SMALL_DEFAULT.value)
     mrecist_pd_min_mm: float = float(mrecist.PD_ABSOLUTE_DEFAULT.value)
+    normal_nodes_cr_over_sum_pd: bool = True
+    mrecist_recist_floor_without_enhancement: bool = True
+    pr_carried_forward: bool = False
+    sd_min_for_non_cr_non_pd: bool = True
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.criteria if c not in CRITERIA]
@@ -55,6 +78,11 @@ class AssessmentOptions:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0 or value != value:
                 raise AssessmentOptionError(f"{name} must be a number >= 0, got {value!r}")
+        for name in ("normal_nodes_cr_over_sum_pd", "mrecist_recist_floor_without_enhancement",
+                     "pr_carried_forward", "sd_min_for_non_cr_non_pd"):
+            if not isinstance(getattr(self, name), bool):
+                raise AssessmentOptionError(f"{name} must be true or false, got "
+                                            f"{getattr(self, name)!r}")
         if not isinstance(self.ne_tolerated, int) or self.ne_tolerated < 0:
             raise AssessmentOptionError(f"ne_tolerated must be a whole number >= 0, got "
                                         f"{self.ne_tolerated!r}")

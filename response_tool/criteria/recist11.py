@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from response_tool.domain.measurements import STATUSES
-from response_tool.domain.vocabulary import NODES_AS_ONE_ORGAN
+from response_tool.domain.vocabulary import NODES_AS_ONE_ORGAN, normalise_organ
 
 from ._tables import (
     CR,
@@ -86,15 +86,21 @@ THRESHOLDS = (PR_DECREASE, PD_INCREASE, PD_ABSOLUTE, NODE_NORMAL, NODE_TARGET, M
 _T = "section 4.3.1, Evaluation of target lesions"
 TARGET_RULES = {
     CR: Rule("RECIST1.1-TGT-CR", "every non-nodal target has disappeared and every nodal target "
-             "has short axis < 10 mm", S(EISENHAUER_2009, _T)),
+             "has short axis < 10 mm (also when the sum of normal nodes rises: option "
+             "normal_nodes_cr_over_sum_pd)",
+             S(EISENHAUER_2009, _T + "; section 4.4.4, nodes recorded 'in order not to overstate "
+                                     "progression'")),
     PR: Rule("RECIST1.1-TGT-PR", "sum <= baseline sum x (1 - 30 %), and not CR",
              S(EISENHAUER_2009, _T)),
     PD: Rule("RECIST1.1-TGT-PD", "sum >= nadir x (1 + 20 %) and sum - nadir >= 5 mm",
              S(EISENHAUER_2009, _T)),
-    "PD-reappearance": Rule("RECIST1.1-TGT-PD-REAPPEAR", "a target reappears after a target CR "
-                            "(non-nodal > 0 mm or node >= 10 mm)",
-                            S(EISENHAUER_2009, "section 4.3.1 and Appendix II, lesions that "
-                                               "disappear and reappear")),
+    "PD-reappearance": Rule("RECIST1.1-TGT-PD-REAPPEAR", "a target reappears after an overall CR "
+                            "(non-nodal > 0 mm or node >= 10 mm); after a target CR without an "
+                            "overall CR the sum rule applies",
+                            S(EISENHAUER_2009, "section 4.4.2, Table 3 footnote (reappearance "
+                                               "after CR) and Appendix II, lesions that disappear "
+                                               "and reappear; RECIST Working Group FAQ 'Does a "
+                                               "new lesion always result in PD?'")),
     "PD-proven-despite-missing": Rule("RECIST1.1-TGT-PD-PARTIAL", "some targets not assessed, but "
                                       "the assessed ones already meet PD",
                                       S(EISENHAUER_2009, "section 4.3.1 and Appendix II, Missing "
@@ -102,17 +108,25 @@ TARGET_RULES = {
     NE: Rule("RECIST1.1-TGT-NE", "a target lesion was not assessed and PD is not proven",
              S(EISENHAUER_2009, "Appendix II, Missing assessments and inevaluable designation")),
     SD: Rule("RECIST1.1-TGT-SD", "neither PR nor PD", S(EISENHAUER_2009, _T)),
+    "PR-sustained": Rule("RECIST1.1-TGT-PR-SUSTAINED", "after a PR, a sum back above -30 % of "
+                         "baseline that is not PD stays PR (option pr_carried_forward)",
+                         S("RECIST Working Group, RECIST 1.1 FAQ", "'Managing PR when TP "
+                           "measurements change slightly over time'")),
     NONE: Rule("RECIST1.1-TGT-NONE", "no target lesion at baseline (non-target disease only)",
                S(EISENHAUER_2009, "section 4.3.3, Table 2")),
 }
 _N = "section 4.3.2, Evaluation of non-target lesions"
 NON_TARGET_RULES = {
-    CR: Rule("RECIST1.1-NT-CR", "every non-target lesion has disappeared and every node is "
-             "< 10 mm short axis", S(EISENHAUER_2009, _N)),
+    CR: Rule("RECIST1.1-NT-CR", "every non-target lesion has disappeared, every node is "
+             "< 10 mm short axis, and tumour markers (where recorded) are normal",
+             S(EISENHAUER_2009, _N)),
     NON_CR_NON_PD: Rule("RECIST1.1-NT-NONCR", "at least one non-target lesion persists",
                         S(EISENHAUER_2009, _N)),
     PD: Rule("RECIST1.1-NT-PD", "unequivocal progression of existing non-target lesions",
              S(EISENHAUER_2009, _N)),
+    "PD-reappearance": Rule("RECIST1.1-NT-PD-REAPPEAR", "a non-target lesion is seen again after "
+                            "an overall CR: any disease reappearing after CR is PD",
+                            S(EISENHAUER_2009, "section 4.4.2, Table 3 footnote a")),
     NE: Rule("RECIST1.1-NT-NE", "a non-target lesion was not evaluated (and none progressed)",
              S(EISENHAUER_2009, "section 4.3.3, Table 1 ('not evaluated')")),
     NONE: Rule("RECIST1.1-NT-NONE", "no non-target lesion at baseline: not NE; the overall table "
@@ -121,8 +135,9 @@ NON_TARGET_RULES = {
 NEW_RULES = {
     NEW_YES: Rule("RECIST1.1-NEW-YES", "an unequivocal new lesion", S(EISENHAUER_2009,
                   "section 4.3.2, New lesions")),
-    "equivocal": Rule("RECIST1.1-NEW-EQUIVOCAL", "an equivocal new lesion: not PD until confirmed; "
-                      "when confirmed, PD dates from its first observation",
+    "equivocal": Rule("RECIST1.1-NEW-EQUIVOCAL", "an equivocal new lesion (also a new node below "
+                      "10 mm short axis, a normal node): not PD until confirmed; when confirmed, "
+                      "PD dates from its first observation",
                       S(EISENHAUER_2009, "section 4.3.2, New lesions")),
     NEW_NO: Rule("RECIST1.1-NEW-NO", "no new lesion", S(EISENHAUER_2009, "section 4.3.2")),
 }
@@ -216,9 +231,9 @@ OVERALL = overall_table("RECIST1.1-OVERALL", "RECIST1.1", T1, T2)
 _ABSENT, _PROGRESSION = STATUSES.index("absent"), STATUSES.index("progression")
 
 
-def pd_floor_mm(options: Any) -> Fraction:
+def pd_floor_mm(options: Any, enhancing: np.ndarray) -> np.ndarray:
     """The absolute increase target PD needs: 5 mm, whatever the options."""
-    return PD_ABSOLUTE.value
+    return np.full(len(enhancing), PD_ABSOLUTE.as_float)
 
 
 def target_measure(g: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -239,9 +254,19 @@ def non_target_state(g: Any, status: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return gone, status == _PROGRESSION
 
 
+def small_new_node(new: Any) -> np.ndarray:
+    """New lymph nodes with a short axis below 10 mm: normal nodes (section 3.1.1), not new
+    disease (RECIST Working Group FAQ 'New lymph node lesions')."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    nodal = new["is_nodal"].to_numpy(dtype=bool, na_value=False)
+    return nodal & (new["short_axis_mm"].to_numpy(dtype=float) < NODE_NORMAL.as_float)
+
+
 def new_lesion_demoted(new: Any, unequivocal: np.ndarray) -> np.ndarray:
-    """RECIST 1.1 counts every unequivocal new lesion."""
-    return np.zeros(len(unequivocal), dtype=bool)
+    """Unequivocal new lesions RECIST 1.1 counts only as equivocal: a "new" node below 10 mm
+    short axis is a normal node (:data:`NODE_NORMAL`)."""
+    return unequivocal & small_new_node(new)
 
 
 def target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
@@ -249,13 +274,15 @@ def target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
     targets missing, once the assessed ones prove it), then NE, CR, PR; SD otherwise."""
     return DecisionList(f"{prefix}-TARGET", "Target response", (
         Decision(rules[NONE], NONE, when=(Fact.NO_TARGETS,)),
-        Decision(rules[PD], PD, when=(Fact.SUM_PD,), unless=(Fact.TARGET_MISSING,)),
+        Decision(rules[PD], PD, when=(Fact.SUM_PD,),
+                 unless=(Fact.TARGET_MISSING, Fact.NORMAL_NODES_PREVAIL)),
         Decision(rules["PD-proven-despite-missing"], PD, when=(Fact.SUM_PD, Fact.TARGET_MISSING)),
         Decision(rules["PD-reappearance"], PD, when=(Fact.REAPPEARED,),
                  unless=(Fact.TARGET_MISSING,)),
         Decision(rules[NE], NE, when=(Fact.TARGET_MISSING,)),
         Decision(rules[CR], CR, when=(Fact.ALL_TARGETS_CR,)),
         Decision(rules[PR], PR, when=(Fact.SUM_PR,)),
+        Decision(rules["PR-sustained"], PR, when=(Fact.PR_EARLIER,)),
         Decision(rules[SD], SD),
     ))
 
@@ -265,8 +292,9 @@ def non_target_decisions(prefix: str, rules: dict[str, Rule]) -> DecisionList:
     return DecisionList(f"{prefix}-NON-TARGET", "Non-target response", (
         Decision(rules[NONE], NONE, when=(Fact.NO_NON_TARGETS,)),
         Decision(rules[PD], PD, when=(Fact.NON_TARGET_PD,)),
+        Decision(rules["PD-reappearance"], PD, when=(Fact.NON_TARGET_REAPPEARED,)),
         Decision(rules[NE], NE, when=(Fact.NON_TARGET_NE,)),
-        Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,)),
+        Decision(rules[CR], CR, when=(Fact.ALL_NON_TARGETS_GONE,), unless=(Fact.MARKERS_RAISED,)),
         Decision(rules[NON_CR_NON_PD], NON_CR_NON_PD),
     ))
 
@@ -294,8 +322,9 @@ def _measurable_minimum(t: Any) -> np.ndarray:
 
 
 def _organs(t: Any) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Each target's organ (all nodes one organ), targets in it, and its rank there."""
-    organ = t.rows["organ"].astype(str).str.lower().where(~t.nodal, NODES_AS_ONE_ORGAN)
+    """Each target's organ (all nodes one organ, left and right lung one lung, liver segments the
+    liver), targets in it, and its rank there."""
+    organ = t.rows["organ"].astype(str).map(normalise_organ).where(~t.nodal, NODES_AS_ONE_ORGAN)
     per_organ = t.rows.groupby([t.read, pd.factorize(organ)[0]], sort=False)
     return organ, per_organ["lesion_id"].transform("size").to_numpy(), per_organ.cumcount().to_numpy()
 
@@ -327,6 +356,19 @@ BASELINE_CHECKS = (
 )
 
 
+def _when(rows: pd.DataFrame, mask: np.ndarray) -> pd.Series:
+    return " (" + pd.to_datetime(rows["timepoint_date"][mask]).dt.strftime("%Y-%m-%d") + ")"
+
+
+NEW_LESION_CHECKS = (
+    BaselineCheck(
+        NODE_NORMAL, 10, lambda t: t.unequivocal & small_new_node(t.rows),
+        lambda t, m: "new node " + ids(t.rows[m]) + _when(t.rows, m) + ": short axis "
+        + mm(t.rows["short_axis_mm"][m], t.rows.index[m]) + " mm < 10 mm is a normal node; "
+        "counted as equivocal (not PD) until it grows"),
+)
+
+
 DEFINITION = CriterionDefinition(
     id=CRITERION, name=NAME, pr_decrease=PR_DECREASE, pd_increase=PD_INCREASE,
     pd_floor_mm=pd_floor_mm, target_measure=target_measure, target_cr=target_cr,
@@ -337,4 +379,5 @@ DEFINITION = CriterionDefinition(
     new_lesion_decisions=new_lesion_decisions("RECIST1.1", NEW_RULES),
     overall=OVERALL,
     baseline_checks=BASELINE_CHECKS,
+    new_lesion_checks=NEW_LESION_CHECKS,
 )

@@ -83,6 +83,14 @@ SCHEMA: tuple[Column, ...] = (
            "always the earliest date; with this column a row dated before the marked baseline "
            "(a follow-up with a wrong date) is refused instead of silently becoming the "
            "baseline.", ("true", "false")),
+    Column("treatment_start_date", "date", False,
+           "Optional: the patient's treatment start (`YYYY-MM-DD`, one date per patient and "
+           "reader). The SD minimum duration of the best overall response counts from it "
+           "(as admiralonco's reference start date) instead of from the baseline scan."),
+    Column("tumour_markers_normal", "bool", False,
+           "Optional, per time point (on any row of it): `false` when the protocol's tumour "
+           "markers are above normal; a non-target CR then needs them normal (RECIST 1.1 section "
+           "4.3.2) and is non-CR/non-PD instead. Empty: not measured."),
     Column("slice_thickness_mm", "mm", False,
            "Reconstructed slice thickness (mm); above 5 mm the measurable minimum is twice it."),
     Column("override_reason", "text", False,
@@ -182,10 +190,40 @@ def _bool(series: pd.Series | None, column: str, lines: np.ndarray, errors: _Col
     known = np.asarray([d in TRUE_VALUES or d in FALSE_VALUES or (d == "" and default is not None)
                         for d in distinct], bool)
     out = pd.Series(pd.arrays.BooleanArray(value[codes], ~known[codes]), index=series.index)
-    bad = ~known[codes]
+    empty = np.asarray([d == "" for d in distinct], bool)[codes]
+    bad = ~known[codes] & ~(empty & (default is None))  # no default: empty means not recorded
     if bad.any():
         errors.add(lines[bad], column, series[bad].tolist(), "write true or false")
     return out
+
+
+def _optional_date(df: pd.DataFrame, column: str, lines: np.ndarray, errors: _Collector
+                   ) -> pd.Series:
+    """An optional date column: ``YYYY-MM-DD`` or empty (NaT), one value per read."""
+    raw = df[column]
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        dates = raw.dt.normalize().astype("datetime64[ns]")
+    else:
+        text, codes, distinct = _text(raw)
+        parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="%Y-%m-%d",
+                                errors="coerce").to_numpy()
+        dates = pd.Series(parsed[codes], index=df.index).astype("datetime64[ns]")
+        bad = (dates.isna() & (text != "")).to_numpy()
+        if bad.any():
+            errors.add(lines[bad], column, raw[bad].tolist(),
+                       "not a date; write YYYY-MM-DD or leave empty")
+    per_read = pd.DataFrame({"r": df["_read"].to_numpy(), "d": dates.to_numpy()}).dropna()
+    several = per_read.groupby("r")["d"].nunique()
+    for r in several[several > 1].index[:MAX_ERRORS]:
+        row = df[df["_read"] == r].iloc[0]
+        errors.add([row["_line"]], column, [""], f"patient {row['patient_id']}, reader "
+                   f"{row['reader_id']}: several treatment start dates; give one per patient")
+    # every row of a read carries its read's date
+    first = per_read.drop_duplicates("r")
+    out = np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
+    at = pd.Index(first["r"]).get_indexer(df["_read"].to_numpy())
+    out[at >= 0] = first["d"].to_numpy(dtype="datetime64[ns]")[at[at >= 0]]
+    return pd.Series(out, index=df.index)
 
 
 def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
@@ -236,6 +274,11 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
     df["timepoint_date"] = dates
     df["_day"] = (dates.to_numpy().astype("datetime64[D]").astype(np.int64) if not bad.any()
                   else np.zeros(len(df), dtype=np.int64))
+    if "treatment_start_date" in df.columns:
+        df["treatment_start_date"] = _optional_date(df, "treatment_start_date", lines, errors)
+    if "tumour_markers_normal" in df.columns:
+        df["tumour_markers_normal"] = _bool(df["tumour_markers_normal"], "tumour_markers_normal",
+                                            lines, errors, default=None)
     for col, allowed in (("role", ROLES), ("status", STATUSES)):
         text, choice_codes, distinct = _text(df[col], lower=True)
         position = {v: i for i, v in enumerate(allowed)}

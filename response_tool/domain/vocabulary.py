@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -144,10 +145,34 @@ PORTA_HEPATIS = "porta hepatis"
 #: All lymph nodes count as one organ for the per-organ target limit (RECIST 1.1 section 3.3).
 NODES_AS_ONE_ORGAN = "lymph nodes"
 
+_LIVER = re.compile(r"^(liver|hepatic|hepar)\b"  # or a Couinaud segment: S4a, segment VII, seg. 2
+                    r"|^(couinaud\s+)?(segment|seg\.?|s)\s*([1-8]|i{1,3}|iv[ab]?|v|vi{1,3})[ab]?\b")
+_LUNG = re.compile(r"^((left|right|l|r)\s+)?(lung|pulmonary)\b|\blung\b")
+_NODE = re.compile(r"\b(lymph\s*nodes?|nodes?|ln|nodal)\b")
+
+
+def normalise_organ(text: object) -> str:
+    """The organ a free-text site belongs to, for the rules that count or test organs: liver
+    segments (``liver segment 8``, ``S4a``, ``segment VII``, ``hepatic dome``) are the liver, left
+    and right lungs are one lung (the per-organ target limit, RECIST 1.1 section 3.3), every lymph
+    node site is ``lymph node`` except the porta hepatis (its own mRECIST rule); anything else is
+    kept, lower-cased, with single spaces."""
+    t = " ".join(str(text or "").lower().replace("_", " ").split())
+    if PORTA_HEPATIS in t:
+        return PORTA_HEPATIS
+    if _NODE.search(t):
+        return Organ.LYMPH_NODE.value
+    if _LIVER.search(t):
+        return Organ.LIVER.value
+    if _LUNG.search(t):
+        return Organ.LUNG.value
+    return t
+
+
 #: The reader id of an adjudicated read (docs/research.md).
 ADJUDICATOR = "ADJ"
 
 __all__ = ["ADJUDICATOR", "BEST_FIRST", "EFFUSION_ORGANS", "NODES_AS_ONE_ORGAN", "OBJECTIVE",
            "ORDINAL_SCALE", "PORTA_HEPATIS", "REPORTED", "TABULATED_AS", "UNEQUIVOCAL_STATUSES",
-           "Criterion", "DiameterKind",
+           "Criterion", "DiameterKind", "normalise_organ",
            "NewLesions", "Organ", "Phase", "Response", "Role", "Status"]

@@ -91,8 +91,11 @@ class SeriesInfo:
         """A copy with the reader's phase; the detected phase stays in the evidence."""
         evidence = self.phase.evidence + (
             f"overridden: {self.phase.phase} → {phase} ({reason})",)
+        # the reader decides the phase; what the header said of the series stays known
         return dataclasses.replace(
-            self, phase=PhaseGuess(phase, evidence, "high", overridden=True))
+            self, phase=PhaseGuess(phase, evidence, "high", overridden=True,
+                                   not_for_reading=self.phase.not_for_reading,
+                                   hint=self.phase.hint))
 
     @property
     def n_planes(self) -> int:

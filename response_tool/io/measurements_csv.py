@@ -41,10 +41,15 @@ def _read_table(p: Path) -> pd.DataFrame:
 def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate a measurements CSV (see :data:`SCHEMA`)."""
     p = Path(path)
+    if p.is_dir():
+        raise MeasurementInputError(f"{p}: is a folder; give the path of the measurements CSV file")
     if not p.is_file():
         raise MeasurementInputError(f"{p}: no such file; give the path of the measurements CSV")
     try:
         frame = _read_table(p)
+    except PermissionError as exc:
+        raise MeasurementInputError(f"{p}: cannot be read (permission denied); check the file's "
+                                    "permissions") from exc
     except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error):
         # pandas' C parser names the line of a malformed row; used only when something is wrong
         try:
@@ -56,6 +61,9 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise MeasurementInputError(f"{p}: not a readable CSV ({exc}); save it as UTF-8 CSV") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing and len(frame.columns) == 1 and ";" in frame.columns[0]:
+        raise MeasurementInputError(f"{p}: the columns are separated by semicolons (a spreadsheet's "
+                                    "regional CSV); save it as comma-separated CSV (UTF-8)")
     if frame.empty and not missing:
         raise MeasurementInputError(f"{p}: no rows; the file needs a header and one row per lesion "
                                     "and time point")

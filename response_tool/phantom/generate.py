@@ -101,15 +101,17 @@ def _measurements_rows(k: int) -> list[dict[str, Any]]:
             continue
         e = state.total
         is_target = lesion.role == "target"
+        # a new lesion is measured too: mRECIST counts a new intrahepatic lesion from 10 mm
+        sized = is_target or lesion.role == "new"
         rows.append({
             "patient_id": sc.PATIENT_ID, "reader_id": "GROUND-TRUTH", "timepoint_date": date,
             "lesion_id": lesion.lesion_id, "role": lesion.role, "organ": lesion.organ,
             "is_nodal": str(lesion.is_nodal).lower(),
-            "long_axis_mm": f"{2 * e.a_mm:.4f}" if is_target else "",
-            "short_axis_mm": f"{2 * e.b_mm:.4f}" if is_target and lesion.is_nodal else "",
+            "long_axis_mm": f"{2 * e.a_mm:.4f}" if sized else "",
+            "short_axis_mm": f"{2 * e.b_mm:.4f}" if sized and lesion.is_nodal else "",
             "viable_long_axis_mm": (f"{2 * e.a_mm * state.viable_fraction:.4f}"
                                     if is_target and not lesion.is_nodal else ""),
-            "status": "measured" if is_target else "present",
+            "status": "measured" if sized else "present",
         })
     return rows
 

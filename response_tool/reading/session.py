@@ -34,7 +34,11 @@ from response_tool.assessment import (
     timepoint_responses,
     with_burden,
 )
-from response_tool.criteria.baseline import WARNING_COLUMNS, baseline_warnings
+from response_tool.criteria.baseline import (
+    WARNING_COLUMNS,
+    baseline_warnings,
+    new_lesion_warnings,
+)
 from response_tool.domain import geometry
 from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.model import Lesion, Measurement, Read, TimePoint, iso_date
@@ -318,7 +322,8 @@ class ReadingSession:
             except ResponseToolError as exc:
                 self.problem = exc.first_problem
                 self._frame = None
-        self.warnings = [*self._baseline_checks(), *rules.drawing_warnings(self.read)]
+        self.warnings = [*self._baseline_checks(), *self._new_lesion_checks(),
+                         *rules.drawing_warnings(self.read)]
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
 
     @property
@@ -330,7 +335,7 @@ class ReadingSession:
             self._result = AssessmentResult(
                 with_burden(self._timepoints, None)[list(TIMEPOINT_COLUMNS)],
                 best_responses(self._timepoints, self.options), self.options,
-                self._baseline_warnings())
+                self._baseline_warnings(), self._new_lesion_frame())
         return self._result
 
     def assess_with_burden(self, burden: object, htb_scheme: str = "liu2022") -> AssessmentResult:
@@ -338,6 +343,18 @@ class ReadingSession:
         if self._frame is None:
             raise ResponseToolError(f"no responses yet: {self.problem}")
         return assess(self.read.to_frame(), self.options, burden=burden, htb_scheme=htb_scheme)
+
+    def _new_lesion_frame(self) -> pd.DataFrame:
+        """New lesions a criterion counts only as equivocal (e.g. a new liver lesion marked but
+        not measured: mRECIST needs its diameter)."""
+        if self._frame is None:
+            return pd.DataFrame(columns=list(WARNING_COLUMNS))
+        return new_lesion_warnings(self._frame, self.options.criteria)
+
+    def _new_lesion_checks(self) -> list[str]:
+        found = self._new_lesion_frame()
+        return [f"{w['lesion_id']}: {w['message']} [{w['check_id']}, {w['criterion']}]"
+                for w in found.to_dict("records")]
 
     def _baseline_warnings(self) -> pd.DataFrame:
         if self._frame is None:

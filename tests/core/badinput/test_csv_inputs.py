@@ -90,7 +90,7 @@ OUT = ("responses.csv",)
 CASES = [
     Case("csv-missing-file", "csv", "measurements CSV that does not exist", _missing,
          "no such file", outputs=OUT, names="nothing.csv"),
-    Case("csv-folder", "csv", "a folder given as the measurements CSV", _folder, "m.csv",
+    Case("csv-folder", "csv", "a folder given as the measurements CSV", _folder, "is a folder",
          outputs=OUT),
     Case("csv-empty", "csv", "an empty file (0 bytes)", raw(b""), "m.csv", outputs=OUT),
     Case("csv-header-only", "csv", "a header and no rows", measurements([]), "no rows",
@@ -102,7 +102,7 @@ CASES = [
          "utf-8", outputs=OUT),
     Case("csv-semicolon", "csv", "semicolon-separated (a European spreadsheet's CSV)",
          measurements([r.replace(",", ";") for r in GOOD], header=HEADER.replace(",", ";")),
-         "missing column", outputs=OUT),
+         "separated by semicolons", outputs=OUT),
     Case("csv-missing-column", "csv", "no status column",
          measurements([r.rsplit(",", 1)[0] for r in GOOD], header=HEADER.rsplit(",", 1)[0]),
          "status", outputs=OUT),

@@ -600,7 +600,7 @@ def test_every_baseline_warning_goes_to_the_warnings_csv(tmp_path):
     warnings = _rows(tmp_path / "r.warnings.csv")
     assert len(warnings) == 14 and {w["patient_id"] for w in warnings} == set(patients)
     assert "… and 4 more" in result.stdout
-    assert "r.warnings.csv (14 baseline warning(s), all listed there)" in result.stderr
+    assert "r.warnings.csv (14 warning(s), all listed there)" in result.stderr
     chosen = run_cli(["assess", str(m), "-o", str(tmp_path / "r2.csv"), "--criteria", "recist1.1",
                       "--warnings", str(tmp_path / "all-warnings.csv")])
     assert chosen.code == 0 and len(_rows(tmp_path / "all-warnings.csv")) == 14

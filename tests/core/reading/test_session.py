@@ -196,3 +196,20 @@ print(s.responses()["recist1.1"]["overall_response"])
                          check=False, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "PR"  # 30 → 20 mm: −33 %
+
+
+def test_a_new_liver_lesion_marked_but_not_measured_asks_for_its_diameter(session):
+    """mRECIST counts a new intrahepatic lesion from 10 mm: one only marked is equivocal, and the
+    panel's warnings say to measure it; measured at 15 mm it is PD."""
+    read_baseline(session)
+    session.go_to(FU1)
+    for lesion in ("T1", "N1"):
+        session.set_status(lesion, "too-small")
+    new = session.new_lesion("new", "liver segment 6")
+    session.record_point(new, [40.0, 120.0, 80.0])
+    assert session.responses()["mrecist"]["new_lesions"] == "equivocal"
+    assert any(new in w and "MRECIST-NEW-10MM" in w for w in session.warnings)
+    session.record_line(new, "long", line(15.0, y=120.0, x0=72.0))
+    assert session.responses()["mrecist"]["new_lesions"] == "yes"
+    assert session.responses()["mrecist"]["overall_response"] == "PD"
+    assert not any("MRECIST-NEW-10MM" in w for w in session.warnings)
