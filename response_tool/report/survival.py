@@ -91,7 +91,8 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     ax.set_ylabel(f"{ENDPOINTS[endpoint].lower()}\nprobability")
     ax.set_title(title + (f"\nlog-rank p {_p(p, eq=True)}" if len(groups) >= 2 else ""),
                  fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    if ax.get_legend_handles_labels()[0]:  # a group too small to draw has no curve to name
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
     risk.set_ylim(-0.6, len(groups) - 0.4)
     risk.set_yticks(range(len(groups)), [str(g) for g in groups][::-1], fontsize=7.5)
     risk.set_xlabel("months from baseline")
