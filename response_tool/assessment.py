@@ -63,6 +63,8 @@ class AssessmentResult:
     #: new lesions a criterion counts only as equivocal (same columns as :attr:`warnings`)
     new_lesion_warnings: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=WARNING_COLUMNS))
+    #: what was done to the input to read it (e.g. partial dates completed), one line each
+    input_notes: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A short text summary: reads, time points, overall and best responses per criterion."""
@@ -91,6 +93,7 @@ class AssessmentResult:
                          f"[{w.check_id}, {w.criterion}]" for w in new.head(SHOWN_WARNINGS).itertuples())
             if len(new) > SHOWN_WARNINGS:
                 lines.append(f"  … and {len(new) - SHOWN_WARNINGS} more")
+        lines.extend(f"input: {note}" for note in self.input_notes)
         return "\n".join(lines)
 
     def exported(self, export: ExportOptions | None) -> AssessmentResult:
@@ -144,11 +147,11 @@ def _counts(values: pd.Series) -> str:
     return ", ".join(f"{k} {int(counts[k])}" for k in bor.ORDER if counts.get(k, 0)) or "none"
 
 
-def _to_frame(measurements: object) -> pd.DataFrame:
+def _to_frame(measurements: object, impute: str | None = None) -> pd.DataFrame:
     if isinstance(measurements, (str, os.PathLike)):
-        return read_measurements(measurements)
+        return read_measurements(measurements, impute)
     if isinstance(measurements, pd.DataFrame):
-        return validate(measurements, "measurements")
+        return validate(measurements, "measurements", impute)
     if isinstance(measurements, Read):
         measurements = [measurements]
     if isinstance(measurements, Iterable):
@@ -306,22 +309,42 @@ def with_burden(tps: pd.DataFrame, burden_table: object, scheme: str = "liu2022"
                       htb_method=pd.Categorical(chosen["htb_method"].fillna("").to_numpy()))
 
 
+def _imputed_notes(frame: pd.DataFrame, how: str | None) -> tuple[str, ...]:
+    """One line per partial date completed: which rows, from what, to what."""
+    if how is None or "_imputed_date" not in frame.columns:
+        return ()
+    done = frame[frame["_imputed_date"].astype(str) != ""]
+    if done.empty:
+        return ()
+    pairs = done.drop_duplicates("_imputed_date")
+    shown = ", ".join(f"{r['_imputed_date']} → {r['timepoint_date']:%Y-%m-%d}"
+                      for r in pairs.head(5).to_dict("records"))
+    lines = ", ".join(str(int(v)) for v in done["_line"].head(20))
+    more = f" and {len(done) - 20} more" if len(done) > 20 else ""
+    return (f"{len(done)} row(s) with a partial date completed to the {how} day ({shown}): "
+            f"line(s) {lines}{more}",)
+
+
 def assess(measurements: object, protocol: AssessmentOptions | None = None, *, burden: object = None,
-           htb_scheme: str = "liu2022", **options: object) -> AssessmentResult:
+           htb_scheme: str = "liu2022", impute_partial_dates: str | None = None,
+           **options: object) -> AssessmentResult:
     """Assess every patient × reader in ``measurements`` under each criterion of ``protocol``.
 
     ``options`` are :class:`AssessmentOptions` fields, as a shortcut (``assess(path, confirm_weeks=8)``).
     ``burden``: a burden table (CSV path or DataFrame, see
     :func:`response_tool.burden.read_burden_table`); its HTB %, category under ``htb_scheme`` and
-    method join the time points.
+    method join the time points. ``impute_partial_dates`` (``first``, ``mid``, ``last``): how a
+    partial date (``2014-02``) is completed; by default it is refused. The rows completed are
+    listed in :attr:`AssessmentResult.input_notes`.
     """
     protocol = protocol or AssessmentOptions(**options)  # type: ignore[arg-type]
-    frame = _to_frame(measurements)
+    frame = _to_frame(measurements, impute_partial_dates)
     tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria),
-                            new_lesion_warnings(frame, protocol.criteria))
+                            new_lesion_warnings(frame, protocol.criteria),
+                            _imputed_notes(frame, impute_partial_dates))
 
 
 __all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",

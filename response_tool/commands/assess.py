@@ -43,6 +43,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mrecist-pd-min-mm", type=float, default=d.mrecist_pd_min_mm,
                    help="absolute increase over the nadir also needed for mRECIST target PD "
                         f"(default {d.mrecist_pd_min_mm:g}: none, as in Lencioni 2010; 5 = RECIST's)")
+    p.add_argument("--impute-partial-dates", choices=("first", "mid", "last"),
+                   help="complete a partial date (2014-02, 2014: ISO 8601 / SDTM) to the first, "
+                        "middle (15th; 1 July) or last day of its month (year); the rows completed "
+                        "are listed (default: a partial date is refused)")
     readings = p.add_argument_group(
         "readings the texts leave open (docs/criteria.md)",
         "each a documented default with its source; the --no- form takes the other reading")
@@ -111,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
         mrecist_recist_floor_without_enhancement=args.mrecist_recist_floor_without_enhancement,
         pr_carried_forward=args.pr_carried_forward,
         sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd)
-    result = assess(args.measurements, protocol, burden=args.burden,
-                    htb_scheme=args.htb_scheme).exported(export)
+    result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme,
+                    impute_partial_dates=args.impute_partial_dates).exported(export)
     responses, bor = targets[0], (targets[1] if args.bor else None)
     result.to_csv(responses, bor, targets[-1])
     print(result.summary())

@@ -48,7 +48,9 @@ SCHEMA: tuple[Column, ...] = (
     Column("reader_id", "text", True, "Reader identifier; each reader's read is assessed separately."),
     Column("timepoint_date", "date", True,
            "Date of the imaging time point, `YYYY-MM-DD`. The earliest date of a patient and reader "
-           "is the baseline."),
+           "is the baseline. A partial date (`YYYY-MM`, `YYYY`: valid ISO 8601 and SDTM) is refused "
+           "unless `assess --impute-partial-dates first|mid|last` says how to complete it; the "
+           "rows completed are listed."),
     Column("lesion_id", "text", True,
            "Stable lesion identifier across time points (e.g. T1, NT1, N1)."),
     Column("role", "choice", True,
@@ -226,12 +228,42 @@ def _optional_date(df: pd.DataFrame, column: str, lines: np.ndarray, errors: _Co
     return pd.Series(out, index=df.index)
 
 
-def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
+#: How a partial date (``YYYY-MM`` or ``YYYY``, valid ISO 8601 and SDTM --DTC values) may be
+#: completed: the first, the middle or the last day of the month (or year). None: refused.
+IMPUTATIONS = ("first", "mid", "last")
+_PARTIAL = r"^(\d{4})(?:-(\d{2}))?$"
+
+
+def _impute(text: pd.Series, how: str) -> pd.Series:
+    """Each partial date of ``text`` completed the ``how`` way (others: NaT)."""
+    parts = text.str.extract(_PARTIAL)
+    year = pd.to_numeric(parts[0], errors="coerce")
+    month = pd.to_numeric(parts[1], errors="coerce")
+    start_month = month.fillna(1 if how == "first" else (7 if how == "mid" else 12))
+    if how == "mid" and month.notna().any():
+        start_month = month.where(month.notna(), 7)
+    ok = year.notna() & start_month.between(1, 12)
+    first = pd.to_datetime(pd.DataFrame({"year": year.where(ok, 2000), "month": start_month
+                                         .where(ok, 1), "day": 1}), errors="coerce")
+    if how == "last":
+        first = first + pd.offsets.MonthEnd(0)
+    elif how == "mid":
+        first = first + pd.Timedelta(days=14)  # the 15th
+    return first.where(ok)
+
+
+def validate(frame: pd.DataFrame, source: str = "measurements",
+             impute_partial_dates: str | None = None) -> pd.DataFrame:
     """Check ``frame`` against :data:`SCHEMA` and return it typed.
 
     Raises :class:`MeasurementInputError` listing every problem (up to 20) with its line number,
-    column, value and what to do. Nothing is returned half-checked.
+    column, value and what to do. Nothing is returned half-checked. A partial date (``2014-02``)
+    is refused unless ``impute_partial_dates`` says how to complete it (:data:`IMPUTATIONS`); the
+    rows imputed are marked in the column ``_imputed_date`` (their original text).
     """
+    if impute_partial_dates is not None and impute_partial_dates not in IMPUTATIONS:
+        raise MeasurementInputError(f"impute_partial_dates {impute_partial_dates!r}: use one of "
+                                    f"{', '.join(IMPUTATIONS)}")
     errors = _Collector(source)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -257,6 +289,8 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
         pd.factorize(pair, sort=True)[0]
     df["_lesion"] = codes["lesion_id"]
     raw_dates = df["timepoint_date"]
+    is_partial = np.zeros(len(df), dtype=bool)  # partial dates left incomplete (refused)
+    df["_imputed_date"] = ""
     if pd.api.types.is_datetime64_any_dtype(raw_dates.dtype):  # a DataFrame with real dates
         dates = raw_dates.dt.tz_localize(None) if raw_dates.dt.tz is not None else raw_dates
         dates = dates.dt.normalize().astype("datetime64[ns]")
@@ -266,14 +300,28 @@ def validate(frame: pd.DataFrame, source: str = "measurements") -> pd.DataFrame:
         # a date, or a date-time at midnight (what a spreadsheet or pandas makes of a date)
         text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00$", r"\1", regex=True)
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        partial = text.str.fullmatch(_PARTIAL).fillna(False).to_numpy(dtype=bool) & parsed.isna()
+        imputed = np.full(len(text), "", dtype=object)
+        if partial.any() and impute_partial_dates is not None:
+            filled = _impute(text[partial], impute_partial_dates)
+            parsed = parsed.copy()
+            parsed[partial] = filled.to_numpy()
+            imputed[partial] = text[partial].to_numpy()
+        df["_imputed_date"] = imputed[date_codes]
         dates = pd.Series(parsed.to_numpy()[date_codes], index=df.index).astype("datetime64[ns]")
-    bad = dates.isna()
+        is_partial = partial[date_codes] & dates.isna().to_numpy()
+        if is_partial.any():
+            errors.add(lines[is_partial], "timepoint_date",
+                       df["timepoint_date"].to_numpy()[is_partial].tolist(),
+                       "a partial date; give the full date, or choose how to complete it "
+                       "(assess --impute-partial-dates first|mid|last)")
+    bad = dates.isna().to_numpy() & ~is_partial
     if bad.any():
-        errors.add(lines[bad.to_numpy()], "timepoint_date", df.loc[bad, "timepoint_date"].tolist(),
+        errors.add(lines[bad], "timepoint_date", df["timepoint_date"].to_numpy()[bad].tolist(),
                    "not a date; write YYYY-MM-DD, e.g. 2026-03-09")
     df["timepoint_date"] = dates
-    df["_day"] = (dates.to_numpy().astype("datetime64[D]").astype(np.int64) if not bad.any()
-                  else np.zeros(len(df), dtype=np.int64))
+    df["_day"] = (dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+                  if not (bad.any() or is_partial.any()) else np.zeros(len(df), dtype=np.int64))
     if "treatment_start_date" in df.columns:
         df["treatment_start_date"] = _optional_date(df, "treatment_start_date", lines, errors)
     if "tumour_markers_normal" in df.columns:

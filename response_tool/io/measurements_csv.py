@@ -38,8 +38,10 @@ def _read_table(p: Path) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read and validate a measurements CSV (see :data:`SCHEMA`)."""
+def read_measurements(path: str | os.PathLike[str], impute_partial_dates: str | None = None
+                      ) -> pd.DataFrame:
+    """Read and validate a measurements CSV (see :data:`SCHEMA`; ``impute_partial_dates``: see
+    :func:`~response_tool.domain.measurements.validate`)."""
     p = Path(path)
     if p.is_dir():
         raise MeasurementInputError(f"{p}: is a folder; give the path of the measurements CSV file")
@@ -67,7 +69,7 @@ def read_measurements(path: str | os.PathLike[str]) -> pd.DataFrame:
     if frame.empty and not missing:
         raise MeasurementInputError(f"{p}: no rows; the file needs a header and one row per lesion "
                                     "and time point")
-    return validate(frame, source=str(p))
+    return validate(frame, source=str(p), impute_partial_dates=impute_partial_dates)
 
 
 def write_measurements(frame: pd.DataFrame, path: str | os.PathLike[str],

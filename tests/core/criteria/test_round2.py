@@ -225,3 +225,38 @@ def test_non_target_cr_needs_normal_tumour_markers_where_recorded(markers, nt, o
         r["tumour_markers_normal"] = markers if r["timepoint_date"] != rows[0]["timepoint_date"] else ""
     out = run(rows)
     assert (out["non_target_response"].iloc[0], out["overall_response"].iloc[0]) == (nt, overall)
+
+
+# -- partial dates (ISO 8601 / SDTM --DTC): refused, or completed by an explicit choice ----------
+def _partial_rows(follow: str) -> list[dict[str, object]]:
+    rows = [row(0, "T1", long=40), row(8, "T1", long=20)]
+    rows[1]["timepoint_date"] = follow
+    return rows
+
+
+def test_a_partial_date_is_refused_by_default_with_what_to_do():
+    with pytest.raises(Exception, match=r"partial date.*--impute-partial-dates"):
+        assess(pd.DataFrame(_partial_rows("2026-03")))
+
+
+@pytest.mark.parametrize("how,text,date", [
+    ("first", "2026-03", "2026-03-01"), ("mid", "2026-03", "2026-03-15"),
+    ("last", "2026-03", "2026-03-31"), ("last", "2026-02", "2026-02-28"),
+    ("first", "2027", "2027-01-01"), ("mid", "2027", "2027-07-15"), ("last", "2027", "2027-12-31"),
+])
+def test_partial_dates_are_completed_as_asked_and_the_rows_named(how, text, date):
+    result = assess(pd.DataFrame(_partial_rows(text)), impute_partial_dates=how)
+    fu = result.timepoints[~result.timepoints["is_baseline"]]
+    assert {f"{d:%Y-%m-%d}" for d in fu["timepoint_date"]} == {date}
+    assert result.input_notes and f"{text} → {date}" in result.input_notes[0]
+    assert "line(s) 3" in result.input_notes[0] and "input: 1 row(s)" in result.summary()
+
+
+def test_an_impossible_partial_date_stays_an_error():
+    with pytest.raises(Exception, match="not a date|partial date"):
+        assess(pd.DataFrame(_partial_rows("2026-13")), impute_partial_dates="first")
+
+
+def test_full_dates_need_no_imputation_and_get_no_note():
+    result = assess(pd.DataFrame(_partial_rows("2026-03-02")), impute_partial_dates="first")
+    assert result.input_notes == ()
