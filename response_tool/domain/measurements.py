@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._dates import IMPUTATIONS, PARTIAL, impute
 from .errors import MeasurementInputError, Problem
 from .vocabulary import Role, Status
 
@@ -228,30 +229,6 @@ def _optional_date(df: pd.DataFrame, column: str, lines: np.ndarray, errors: _Co
     return pd.Series(out, index=df.index)
 
 
-#: How a partial date (``YYYY-MM`` or ``YYYY``, valid ISO 8601 and SDTM --DTC values) may be
-#: completed: the first, the middle or the last day of the month (or year). None: refused.
-IMPUTATIONS = ("first", "mid", "last")
-_PARTIAL = r"^(\d{4})(?:-(\d{2}))?$"
-
-
-def _impute(text: pd.Series, how: str) -> pd.Series:
-    """Each partial date of ``text`` completed the ``how`` way (others: NaT)."""
-    parts = text.str.extract(_PARTIAL)
-    year = pd.to_numeric(parts[0], errors="coerce")
-    month = pd.to_numeric(parts[1], errors="coerce")
-    start_month = month.fillna(1 if how == "first" else (7 if how == "mid" else 12))
-    if how == "mid" and month.notna().any():
-        start_month = month.where(month.notna(), 7)
-    ok = year.notna() & start_month.between(1, 12)
-    first = pd.to_datetime(pd.DataFrame({"year": year.where(ok, 2000), "month": start_month
-                                         .where(ok, 1), "day": 1}), errors="coerce")
-    if how == "last":
-        first = first + pd.offsets.MonthEnd(0)
-    elif how == "mid":
-        first = first + pd.Timedelta(days=14)  # the 15th
-    return first.where(ok)
-
-
 def validate(frame: pd.DataFrame, source: str = "measurements",
              impute_partial_dates: str | None = None) -> pd.DataFrame:
     """Check ``frame`` against :data:`SCHEMA` and return it typed.
@@ -300,10 +277,10 @@ def validate(frame: pd.DataFrame, source: str = "measurements",
         # a date, or a date-time at midnight (what a spreadsheet or pandas makes of a date)
         text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00$", r"\1", regex=True)
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        partial = text.str.fullmatch(_PARTIAL).fillna(False).to_numpy(dtype=bool) & parsed.isna()
+        partial = text.str.fullmatch(PARTIAL).fillna(False).to_numpy(dtype=bool) & parsed.isna()
         imputed = np.full(len(text), "", dtype=object)
         if partial.any() and impute_partial_dates is not None:
-            filled = _impute(text[partial], impute_partial_dates)
+            filled = impute(text[partial], impute_partial_dates)
             parsed = parsed.copy()
             parsed[partial] = filled.to_numpy()
             imputed[partial] = text[partial].to_numpy()
