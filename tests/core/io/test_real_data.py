@@ -118,3 +118,27 @@ def test_fast_header_reader_agrees_with_pydicom(shared_data, phantom_dir):
         assert (fast.pixel_offset, fast.pixel_length) == (slow.pixel_offset, slow.pixel_length)
         assert fast.transfer_syntax_uid == slow.transfer_syntax_uid
     assert fast_used >= 30  # the phantom is explicit VR little endian: the fast path reads it
+
+
+def test_inspect_adds_image_evidence_where_the_header_leaves_the_phase_open(shared_data, capsys):
+    """`inspect --image-evidence` on the 99 real TCIA slices: series whose header leaves the
+    phase unknown get what the pixels say, with the numbers (aorta HU, where); a series named
+    only as a 3-phase protocol ("3 PHASE LIVER (ABD)") is found to have contrast."""
+    import json
+
+    from response_tool.cli import main
+
+    assert main(["inspect", str(shared_data / "tcia-hcc-tace-seg-first-slices"), "--json",
+                 "--image-evidence"]) == 0
+    scan = json.loads(capsys.readouterr().out)
+    series = [s for st in scan["studies"] for s in st["series"]]
+    read = [s for s in series if any(e.startswith("image:") for e in s["phase_evidence"])]
+    assert len(read) >= 10
+    assert all(s["phase"] == "unknown" or s["phase_confidence"] in ("low", "medium") for s in read)
+    contrast = [s for s in read if any("contrast was given" in e for e in s["phase_evidence"])]
+    assert contrast and all(any(" HU" in e and "aorta" in e for e in s["phase_evidence"])
+                            for s in contrast)
+    # headers that are sure of their phase are not re-read
+    sure = [s for s in series if s["phase_confidence"] in ("high", "medium")
+            and not any(e.startswith("image:") for e in s["phase_evidence"])]
+    assert sure
