@@ -93,3 +93,15 @@ def test_pharmaverse_bor_and_confirmed_bor_from_investigator_responses(shared_da
     # The ADaM's NE dates for no-response subjects are the last assessment; ours are None (no
     # date decides an NE), so the date check falls back to theirs there.
     assert checked == 8
+
+
+def test_pyrecist_s_carried_forward_pr_is_the_pr_carried_forward_option(shared_data):
+    """pyrecist labels 2023-03-01 (-16 % from baseline, +4.2 mm over the nadir) PR: it carries the
+    earlier PR forward. The option pr_carried_forward (the RECIST WG FAQ reading) reproduces every
+    one of its classifications (it stops after PD; the engine still reports that time point)."""
+    frame, expected = _pyrecist(shared_data)
+    tp = assess(frame, AssessmentOptions(criteria=("recist1.1",), pr_carried_forward=True)).timepoints
+    ours = tp[~tp["is_baseline"]]["target_response"].tolist()
+    theirs = expected["classification"].tolist()
+    assert ours[:4] == theirs[:4] == ["SD", "PR", "PR", "PD"]
+    assert theirs[4] == "" and ours[4] == "PD"
