@@ -18,6 +18,7 @@ What is here (see README.md beside this file):
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import importlib.util
 import re
 import shutil
@@ -81,6 +82,22 @@ def cases(work: Path) -> dict[str, list[str]]:
     }
 
 
+def golden_input(arg: str, golden: Path, work: Path) -> str:
+    """A ``{golden}/…`` argument as a plain file: a golden file kept packed (``.gz``) is unpacked
+    into ``work/_golden_inputs`` (the report reads the golden cohort, not today's engine)."""
+    rel = arg.replace("{golden}/", "")
+    path = golden / rel
+    if path.is_file():
+        return str(path)
+    packed = path.with_name(path.name + ".gz")
+    if not packed.is_file():
+        raise SystemExit(f"golden input {rel} is missing: run make_golden.py")
+    target = work / "_golden_inputs" / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(gzip.decompress(packed.read_bytes()))
+    return str(target)
+
+
 def run_case(args: list[str], out: Path, golden: Path) -> None:
     """Run one case; what it prints on stdout is kept as ``stdout.txt`` beside its files (with
     the temporary folder's path replaced by ``{out}``)."""
@@ -89,7 +106,8 @@ def run_case(args: list[str], out: Path, golden: Path) -> None:
 
     from response_tool.cli import main
 
-    filled = [a.replace("{out}", str(out)).replace("{golden}", str(golden)) for a in args]
+    filled = [golden_input(a, golden, out.parent) if "{golden}" in a else a.replace("{out}", str(out))
+              for a in args]
     if filled[0] != "report":
         out.mkdir(parents=True, exist_ok=True)
     printed = io.StringIO()
@@ -101,20 +119,30 @@ def run_case(args: list[str], out: Path, golden: Path) -> None:
 
 
 COMPARED = (".csv", ".txt", ".html", ".svg")
+#: a golden file larger than this is kept gzip-compressed (``NAME.gz``, no time stamp, so the
+#: same bytes give the same file): the cohort's RESPONSES.csv is 2.4 MB as text, ~0.2 MB packed
+PACK_BYTES = 256 * 1024
+
+
+def plain(path: Path) -> Path:
+    """The output a golden file stands for (``responses.csv.gz`` → ``responses.csv``)."""
+    return path.with_suffix("") if path.suffix == ".gz" else path
 
 
 def compared_files(folder: Path) -> list[Path]:
     """The files of a golden folder compared byte for byte: CSV, text, HTML and SVG (PNG is the
-    same drawing as the SVG, rasterised)."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in COMPARED)
+    same drawing as the SVG, rasterised), also when kept packed (``.gz``)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and plain(p).suffix in COMPARED)
 
 
 def normalised(path: Path) -> bytes:
     """A file's bytes, with what changes on every run taken out: the date matplotlib writes into
     an SVG's metadata, and its element ids (hashes salted with a random uuid), which are numbered
-    in order of appearance instead."""
+    in order of appearance instead. A packed golden file (``.gz``) gives its unpacked bytes."""
     data = path.read_bytes()
-    if path.suffix == ".svg":
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    if plain(path).suffix == ".svg":
         data = re.sub(rb"<dc:date>[^<]*</dc:date>", b"<dc:date></dc:date>", data)
         ids: dict[bytes, bytes] = {}
 
@@ -137,7 +165,11 @@ def main() -> int:
             for path in compared_files(out):
                 dest = target / path.relative_to(out)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(normalised(path))
+                data = normalised(path)
+                if len(data) > PACK_BYTES:
+                    dest = dest.with_name(dest.name + ".gz")
+                    data = gzip.compress(data, compresslevel=9, mtime=0)
+                dest.write_bytes(data)
             print(f"golden: {name}: {len(compared_files(target))} file(s)")
     return 0
 
