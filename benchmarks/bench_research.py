@@ -1,4 +1,4 @@
-"""Benchmark: the research outputs on synthetic cohorts (fixtures/cohort.py, 3 readers):
+"""Benchmark: the research outputs on synthetic cohorts (response_tool/phantom/cohort.py, 3 readers):
 `agreement` with its bootstrap and `report` with survival, at two cohort sizes, side by side.
 
 Run: ``.venv/bin/python benchmarks/bench_research.py [--runs 3]``. Cohorts are generated once into
@@ -8,7 +8,6 @@ benchmarks/_data/ (git-ignored). Writes results/research.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -25,12 +24,8 @@ SIZES = (300, 3000)
 def _cohort(n: int) -> Path:
     folder = DATA / f"research_cohort_{n}"
     if not (folder / "bor.csv").is_file():
-        spec = importlib.util.spec_from_file_location("cohort", HERE.parent / "fixtures" /
-                                                      "cohort.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        paths = module.generate_cohort(folder, n_patients=n, n_readers=3, seed=0)
+        from response_tool.phantom.cohort import generate_cohort
+        paths = generate_cohort(folder, n_patients=n, n_readers=3, seed=0)
         from response_tool.assessment import assess
 
         assess(paths["measurements"], burden=paths["burden"]).to_csv(

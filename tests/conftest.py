@@ -32,18 +32,13 @@ def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def cohort_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic multi-reader cohort (fixtures/cohort.py, 300 patients, 3 readers, seed 0),
+    """The synthetic multi-reader cohort (response_tool.phantom.cohort, 300 patients, 3 readers, seed 0),
     assessed once: measurements, clinical, burden, responses and BOR CSVs."""
-    import importlib.util
-
     from response_tool.assessment import assess
+    from response_tool.phantom.cohort import generate_cohort
 
-    spec = importlib.util.spec_from_file_location("cohort", REPO / "fixtures" / "cohort.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     out = tmp_path_factory.mktemp("cohort")
-    paths = module.generate_cohort(out, n_patients=300, n_readers=3, seed=0)
+    paths = generate_cohort(out, n_patients=300, n_readers=3, seed=0)
     result = assess(paths["measurements"], burden=paths["burden"])
     result.to_csv(out / "responses.csv", out / "bor.csv")
     return out

@@ -137,26 +137,19 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
 
 def write_reports(out: Path, exported: dict[str, Path]) -> list[Path]:
     """The research outputs: a report of the phantom read, and of a synthetic 300-patient,
-    3-reader cohort (fixtures/cohort.py) with its agreement statistics."""
-    import importlib.util
-
+    3-reader cohort (response_tool.phantom.cohort) with its agreement statistics."""
     from response_tool.agreement import agreement, format_text
     from response_tool.assessment import assess
     from response_tool.domain.vocabulary import Criterion
     from response_tool.report import build_report
 
     written = [build_report(exported["responses"], out / "report", bor=exported["bor"]).index]
-    generator = Path(__file__).resolve().parents[2] / "fixtures" / "cohort.py"
-    if not generator.is_file():  # an installed copy without the repository's fixtures/
-        return written
+    from response_tool.phantom.cohort import generate_cohort
+
     print("demo: synthetic cohort (300 patients, 3 readers): assess, agreement, report …",
           flush=True)
-    spec = importlib.util.spec_from_file_location("cohort", generator)
-    assert spec is not None and spec.loader is not None
-    cohort = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cohort)
     folder = out / "cohort"
-    paths = cohort.generate_cohort(folder, n_patients=300, n_readers=3, seed=0)
+    paths = generate_cohort(folder, n_patients=300, n_readers=3, seed=0)
     result = assess(paths["measurements"], burden=paths["burden"])
     result.to_csv(folder / "responses.csv", folder / "bor.csv")
     text = format_text(agreement(folder / "responses.csv", Criterion.MRECIST, bor=folder / "bor.csv",

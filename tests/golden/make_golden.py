@@ -6,7 +6,7 @@ Run once with the code *before* a refactoring step (``.venv/bin/python tests/gol
 What is here (see README.md beside this file):
 
 * ``phantom/``   ``response-tool assess`` on the phantom's ground-truth measurements (seed 0);
-* ``cohort/``    the seeded synthetic cohort (fixtures/cohort.py: 300 patients, 3 readers) with its
+* ``cohort/``    the seeded synthetic cohort (response_tool/phantom/cohort.py: 300 patients, 3 readers) with its
   burden table, default options;
 * ``cohort-options/`` the same cohort with every assessment option away from its default;
 * ``pyrecist/``  the pyrecist synthetic fixture of ../shared/data in the measurements schema;
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import importlib.util
 import re
 import shutil
 import sys
@@ -38,11 +37,8 @@ OPTIONS = ["--confirm-weeks", "8", "--sd-min-weeks", "12", "--ne-tolerated", "0"
 
 
 def _cohort_module():
-    spec = importlib.util.spec_from_file_location("cohort", REPO / "fixtures" / "cohort.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from response_tool.phantom import cohort
+    return cohort
 
 
 def pyrecist_measurements(shared_data: Path, out: Path) -> Path:
