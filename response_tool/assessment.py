@@ -200,7 +200,8 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     keys = (["_read"] if "_read" in timepoints.columns else KEYS) + ["criterion"]
     group = timepoints.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
     dates = timepoints["timepoint_date"].to_numpy(dtype="datetime64[ns]")
-    in_order = bool(np.all((np.diff(group) > 0) | ((np.diff(group) == 0) & (np.diff(dates) > 0))))
+    later = np.diff(dates) > np.timedelta64(0, "ns")  # a timedelta against a timedelta (NumPy 1.26 to 2.x)
+    in_order = bool(np.all((np.diff(group) > 0) | ((np.diff(group) == 0) & later)))
     if in_order:  # assess() hands the table over grouped and dated already
         t = timepoints.reset_index(drop=True)
     else:

@@ -191,7 +191,7 @@ def prepare(df: pd.DataFrame) -> Prepared:
     tps["is_baseline"] = starts
     # the reference of the SD minimum: the treatment start when given, else the baseline scan
     start = (df["treatment_start_date"].to_numpy(dtype="datetime64[ns]")[first]
-             if "treatment_start_date" in df.columns else np.full(len(tps), np.datetime64("NaT")))
+             if "treatment_start_date" in df.columns else np.full(len(tps), np.datetime64("NaT", "ns")))
     tps["_reference_date"] = np.where(np.isnat(start), tps["baseline_date"].to_numpy(), start)
     # tumour markers above normal at a time point (any row of it says false)
     if "tumour_markers_normal" in df.columns:
@@ -438,7 +438,7 @@ def assess_prepared(p: Prepared, criterion: str, options: AssessmentOptions | No
         "non_target_rule_id": _categorical(cols["_non_target_rule"] * blank, RULE_IDS),
         "new_lesions": _categorical(cols["_new"] * blank, NEW_VALUES),
         "new_lesions_rule_id": _categorical(cols["_new_rule"] * blank, RULE_IDS),
-        "new_lesion_first_seen": np.where(base, np.datetime64("NaT"), cols["new_lesion_first_seen"]),
+        "new_lesion_first_seen": np.where(base, np.datetime64("NaT", "ns"), cols["new_lesion_first_seen"]),
         "overall_response": _categorical(then[which], RESPONSE_VALUES),
         "rule_id": _categorical(rule[which], RULE_IDS),
         "rule_source": _categorical(

@@ -223,7 +223,7 @@ def _optional_date(df: pd.DataFrame, column: str, lines: np.ndarray, errors: _Co
                    f"{row['reader_id']}: several treatment start dates; give one per patient")
     # every row of a read carries its read's date
     first = per_read.drop_duplicates("r")
-    out = np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out = np.full(len(df), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     at = pd.Index(first["r"]).get_indexer(df["_read"].to_numpy())
     out[at >= 0] = first["d"].to_numpy(dtype="datetime64[ns]")[at[at >= 0]]
     return pd.Series(out, index=df.index)
