@@ -58,7 +58,9 @@ def add_parser(sub: Any) -> None:
             ("pr_carried_forward", "a PR stays PR while the sum drifts back above -30 %% without PD "
              "(RECIST WG FAQ)"),
             ("sd_min_for_non_cr_non_pd", "the SD minimum duration also applies to NON-CR/NON-PD "
-             "(admiralonco)")):
+             "(admiralonco)"),
+            ("equivocal_new_lesion_backdates_pd", "a new lesion first seen equivocal dates the "
+             "BOR's PD from its first observation (RECIST 1.1 4.3.2)")):
         readings.add_argument("--" + name.replace("_", "-"), dest=name,
                               action=argparse.BooleanOptionalAction, default=getattr(d, name),
                               help=f"{text} (default: {'yes' if getattr(d, name) else 'no'})")
@@ -114,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         normal_nodes_cr_over_sum_pd=args.normal_nodes_cr_over_sum_pd,
         mrecist_recist_floor_without_enhancement=args.mrecist_recist_floor_without_enhancement,
         pr_carried_forward=args.pr_carried_forward,
-        sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd)
+        sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd,
+        equivocal_new_lesion_backdates_pd=args.equivocal_new_lesion_backdates_pd)
     result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme,
                     impute_partial_dates=args.impute_partial_dates).exported(export)
     responses, bor = targets[0], (targets[1] if args.bor else None)
