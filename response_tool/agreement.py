@@ -9,7 +9,8 @@ worked example (docs/agreement.md):
   ``statsmodels.stats.inter_rater.cohens_kappa`` on the full 4 × 4 table, so a category no reader
   used still counts in the ordinal distances;
 * ICC(2,1) of the sums (two-way random effects, absolute agreement, single reader; Shrout & Fleiss
-  1979) — ``pingouin.intraclass_corr``;
+  1979) with McGraw & Wong's F-based interval — written here from the ANOVA mean squares
+  (pingouin, which gives the same numbers, would bring scikit-learn, seaborn and xarray for it);
 * Bland–Altman bias and 95 % limits of agreement (Bland & Altman 1986) for each reader pair.
 
 Responses are on the ordinal scale CR < PR < SD < PD. NON-CR/NON-PD (no target lesions) counts as
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,23 +101,37 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray, n_categories: int,
     return float(value)
 
 
-def icc_2_1(values: np.ndarray) -> dict[str, float]:
-    """ICC(2,1) — two-way random effects, absolute agreement, single rater (Shrout & Fleiss 1979)
-    — of ``values`` (subjects × raters), with pingouin's F-based 95 % CI."""
-    import pingouin as pg
+def icc_2_1(values: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
+    """ICC(2,1) — two-way random effects, absolute agreement, single rater (Shrout & Fleiss 1979;
+    McGraw & Wong 1996 case 2A, "ICC(A,1)") — of ``values`` (subjects × raters), with the
+    F-based confidence interval of McGraw & Wong (1996, Table 7; Satterthwaite's degrees of
+    freedom), the interval pingouin's ``intraclass_corr`` reports (checked in the tests)."""
+    from scipy.stats import f as fisher
 
     values = np.asarray(values, dtype=float)
     n, k = values.shape
     if n < 3 or k < 2:
         return {"icc": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": n}
-    long = pd.DataFrame({"target": np.repeat(np.arange(n), k), "rater": np.tile(np.arange(k), n),
-                         "value": values.ravel()})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value")
-    row = table[table["Type"].isin(["ICC2", "ICC(A,1)"])].iloc[0]
-    ci = row["CI95%"] if "CI95%" in row.index else row["CI95"]
-    return {"icc": float(row["ICC"]), "ci95_low": float(ci[0]), "ci95_high": float(ci[1]), "n": n}
+    grand = values.mean()
+    ms_rows = k * ((values.mean(axis=1) - grand) ** 2).sum() / (n - 1)      # subjects
+    ms_cols = n * ((values.mean(axis=0) - grand) ** 2).sum() / (k - 1)      # raters
+    resid = values - values.mean(axis=1, keepdims=True) - values.mean(axis=0) + grand
+    ms_err = (resid ** 2).sum() / ((n - 1) * (k - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icc = (ms_rows - ms_err) / (ms_rows + (k - 1) * ms_err + k * (ms_cols - ms_err) / n)
+        # Satterthwaite's degrees of freedom of the denominator (McGraw & Wong 1996, Table 7)
+        a = k * icc / (n * (1 - icc))
+        b = 1 + k * icc * (n - 1) / (n * (1 - icc))
+        v = ((a * ms_cols + b * ms_err) ** 2
+             / ((a * ms_cols) ** 2 / (k - 1) + (b * ms_err) ** 2 / ((n - 1) * (k - 1))))
+        low = high = math.nan
+        if np.isfinite(v) and v > 0:
+            f_up = fisher.ppf(1 - alpha / 2, n - 1, v)
+            f_low = fisher.ppf(1 - alpha / 2, v, n - 1)
+            spread = k * ms_cols + (k * n - k - n) * ms_err
+            low = n * (ms_rows - f_up * ms_err) / (f_up * spread + n * ms_rows)
+            high = n * (f_low * ms_rows - ms_err) / (spread + n * f_low * ms_rows)
+    return {"icc": float(icc), "ci95_low": float(low), "ci95_high": float(high), "n": n}
 
 
 def bland_altman(a: np.ndarray, b: np.ndarray, multiplier: float = 1.96) -> dict[str, float]:

@@ -129,13 +129,32 @@ def test_icc_needs_three_subjects():
     assert np.isnan(icc_2_1(np.array([[1.0, 2.0], [3.0, 4.0]]))["icc"])
 
 
-def test_pingouin_labels_are_the_shrout_fleiss_forms():
-    """ICC(2,1) is pingouin's ICC2 / ICC(A,1); check the neighbours too, so a relabelling in a
-    future pingouin cannot silently hand us ICC(3,1)."""
-    import pingouin as pg
+def test_icc_interval_is_mcgraw_and_wongs():
+    # pingouin 0.5-0.7 (intraclass_corr, ICC2 row; it rounds the interval to 2 decimals) gives
+    # [0.02, 0.76] on Shrout & Fleiss' table; ours is the same interval unrounded
+    icc = icc_2_1(SHROUT_FLEISS)
+    assert (icc["ci95_low"], icc["ci95_high"]) == pytest.approx((0.02, 0.76), abs=0.005)
+    assert icc["ci95_low"] < icc["icc"] < icc["ci95_high"]
+    assert np.isnan(icc_2_1(np.tile([[3.0], [5.0], [8.0]], 2))["ci95_low"])  # perfect: undefined
 
-    n, k = SHROUT_FLEISS.shape
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_icc_matches_pingouin_where_it_is_installed(seed):
+    """pingouin is no longer a dependency; where it is installed it is the oracle (its ICC2 /
+    ICC(A,1) row), and its neighbours ICC1 / ICC3 stay the Shrout & Fleiss values."""
+    pg = pytest.importorskip("pingouin")
+    rng = np.random.default_rng(seed)
+    values = rng.normal(50, 10, (30, 1)) + rng.normal(0, 5, (30, 3)) + rng.normal(0, 3, 3)
+    n, k = values.shape
     long = pd.DataFrame({"t": np.repeat(np.arange(n), k), "r": np.tile(np.arange(k), n),
-                         "v": SHROUT_FLEISS.ravel()})
+                         "v": values.ravel()})
     table = pg.intraclass_corr(long, targets="t", raters="r", ratings="v")
-    assert table["ICC"].round(2).tolist()[:3] == [0.17, 0.29, 0.71]
+    row = table[table["Type"].isin(["ICC2", "ICC(A,1)"])].iloc[0]
+    ci = row["CI95%"] if "CI95%" in row.index else row["CI95"]
+    ours = icc_2_1(values)
+    assert ours["icc"] == pytest.approx(float(row["ICC"]), abs=1e-12)
+    assert (ours["ci95_low"], ours["ci95_high"]) == pytest.approx(tuple(ci), abs=0.005)
+    sf = pd.DataFrame({"t": np.repeat(np.arange(6), 4), "r": np.tile(np.arange(4), 6),
+                       "v": SHROUT_FLEISS.ravel()})
+    assert pg.intraclass_corr(sf, targets="t", raters="r", ratings="v")["ICC"].round(2).tolist()[:3] \
+        == [0.17, 0.29, 0.71]
