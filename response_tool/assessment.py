@@ -26,6 +26,7 @@ from response_tool.criteria.baseline import (
 from response_tool.criteria.engine import KEYS, assess_prepared, prepare
 from response_tool.criteria.options import AssessmentOptions
 from response_tool.domain.errors import BurdenInputError
+from response_tool.domain.fragments import fold_links
 from response_tool.domain.model import Read, frame_of
 from response_tool.io.csv_out import stage_tables, write_tables
 from response_tool.io.export import ExportOptions
@@ -187,6 +188,31 @@ def _decide(days: list[int], responses: list[str], protocol: AssessmentOptions,
             c.response, position(c.date), c.rule_id, c.rule_source)
 
 
+def _set(values: pd.Categorical, where: np.ndarray, value: str) -> pd.Categorical:
+    out = np.asarray(values, dtype=object).copy()
+    out[where] = value
+    return pd.Categorical(out)
+
+
+def _backdated(t: pd.DataFrame, fu: np.ndarray, fu_group: np.ndarray, position: np.ndarray,
+               day: np.ndarray, n_groups: int, width: int) -> np.ndarray:
+    """The follow-ups (read × criterion, position) a PD from a new lesion first seen equivocal
+    moves to PD: every one from the lesion's first observation on (RECIST 1.1 section 4.3.2)."""
+    first_seen = t["new_lesion_first_seen"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    pd_code = t["overall_response"].to_numpy(dtype=object) == bor.PD
+    earlier = fu & pd_code & ~np.isnat(first_seen)
+    earlier[earlier] = first_seen[earlier] < day[earlier]
+    if not earlier.any():
+        return np.zeros((n_groups, width), dtype=bool)
+    never = np.iinfo(np.int64).max
+    since = np.full(n_groups, never, dtype=np.int64)  # per group: the earliest first observation
+    np.minimum.at(since, fu_group[earlier[fu]], first_seen[earlier].astype(np.int64))
+    out = np.zeros((n_groups, width), dtype=bool)
+    out[fu_group, position] = (day[fu].astype(np.int64) >= since[fu_group]) & (
+        t["overall_response"].to_numpy(dtype=object)[fu] != bor.PD)
+    return out
+
+
 def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.DataFrame:
     """One row per patient × reader × criterion with the BOR without and with confirmation.
 
@@ -233,6 +259,10 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     fu_day[fu_group, position] = (day[fu] - base_date[fu_group]).astype(np.int64)
     fu_response = np.full((n_groups, width), -1, dtype=np.int8)
     fu_response[fu_group, position] = response_code[fu]
+    backdated = np.zeros((n_groups, width), dtype=bool)
+    if protocol.equivocal_new_lesion_backdates_pd and "new_lesion_first_seen" in t.columns:
+        backdated = _backdated(t, fu, fu_group, position, day, n_groups, width)
+        fu_response[backdated] = bor.ORDER.index(bor.PD)
     present = fu_response >= 0
     sd_met = present & (((fu_day - ref_day[:, None]) / 7.0 >= protocol.sd_min_weeks) | (
         (fu_response == bor.ORDER.index(bor.NON_CR_NON_PD)) & ~protocol.sd_min_for_non_cr_non_pd))
@@ -254,15 +284,24 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
         chosen = base_date + fu_day[np.arange(n_groups), np.maximum(at, 0)].astype("timedelta64[D]")
         return np.where(at >= 0, chosen.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
 
+    bor_rule, bor_source, cbor_rule, cbor_source = col(2), col(3), col(6), col(7)
+    if backdated.any():  # a PD the backdating moved names the rule that moved it
+        rule, rows = bor.RULES["pd-backdated"], np.arange(n_groups)
+        moved = [(at >= 0) & backdated[rows, np.maximum(at, 0)] for at in
+                 (np.asarray(columns[k], dtype=np.int64)[pattern] for k in (1, 5))]
+        bor_rule, cbor_rule = (_set(c, m, rule.id) for c, m in zip((bor_rule, cbor_rule), moved,
+                                                                      strict=True))
+        bor_source, cbor_source = (_set(c, m, str(rule.source)) for c, m in zip(
+            (bor_source, cbor_source), moved, strict=True))
     head = t.iloc[first]
     return pd.DataFrame({
         "patient_id": head["patient_id"].array, "reader_id": head["reader_id"].array,
         "criterion": head["criterion"].array, "baseline_date": base_date.astype("datetime64[ns]"),
         "n_followups": np.bincount(fu_group, minlength=n_groups),
         "best_overall_response": col(0), "best_overall_response_date": date_col(1),
-        "bor_rule_id": col(2), "bor_rule_source": col(3),
+        "bor_rule_id": bor_rule, "bor_rule_source": bor_source,
         "confirmed_best_overall_response": col(4), "confirmed_bor_date": date_col(5),
-        "confirmed_bor_rule_id": col(6), "confirmed_bor_rule_source": col(7),
+        "confirmed_bor_rule_id": cbor_rule, "confirmed_bor_rule_source": cbor_source,
         "confirm_weeks": protocol.confirm_weeks, "sd_min_weeks": protocol.sd_min_weeks,
         "ne_tolerated": protocol.ne_tolerated,
     }, columns=list(BOR_COLUMNS))
@@ -339,13 +378,14 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
     listed in :attr:`AssessmentResult.input_notes`.
     """
     protocol = protocol or AssessmentOptions(**options)  # type: ignore[arg-type]
-    frame = _to_frame(measurements, impute_partial_dates)
+    frame, link_notes = fold_links(_to_frame(measurements, impute_partial_dates),
+                                   protocol.too_small_mm)
     tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria),
                             new_lesion_warnings(frame, protocol.criteria),
-                            _imputed_notes(frame, impute_partial_dates))
+                            _imputed_notes(frame, impute_partial_dates) + link_notes)
 
 
 __all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",

@@ -115,6 +115,12 @@ RULES = {
     "no-response": Rule("RECIST1.1-BOR-NO-RESPONSE", "no CR or PR: SD (or NON-CR/NON-PD) if recorded "
                         "after the SD minimum, else PD if PD followed, else NE", S441),
     "no-assessment": Rule("RECIST1.1-BOR-NO-FOLLOWUP", "no follow-up assessment: NE", S441),
+    "pd-backdated": Rule("RECIST1.1-BOR-PD-BACKDATED", "a new lesion first seen equivocal and "
+                         "unequivocal later: PD dated from its first observation, the time points "
+                         "from then on counting as PD (option equivocal_new_lesion_backdates_pd)",
+                         Source(EISENHAUER_2009, "section 4.3.2, New lesions ('if repeat scans "
+                                "confirm there is definitely a new lesion, then progression should "
+                                "be declared using the date of the initial scan')")),
 }
 
 

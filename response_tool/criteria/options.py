@@ -56,6 +56,13 @@ class AssessmentOptions:
         Whether the SD minimum duration also applies to NON-CR/NON-PD (non-target disease only)
         in the best overall response (default True, as admiralonco; RECIST 1.1 section 4.4.1 names
         SD only).
+    equivocal_new_lesion_backdates_pd
+        A new lesion first seen equivocal and unequivocal later: the best overall response dates
+        the PD from its first observation (default True; RECIST 1.1 section 4.3.2: "progression
+        should be declared using the date of the initial scan"), the time points from then on
+        counting as PD (rule ``RECIST1.1-BOR-PD-BACKDATED``); False dates it at the time point
+        where the lesion became unequivocal. The time-point table is the same either way
+        (``new_lesion_first_seen`` gives the date).
     """
 
     criteria: tuple[str, ...] = tuple(CRITERIA)
@@ -68,6 +75,7 @@ class AssessmentOptions:
     mrecist_recist_floor_without_enhancement: bool = True
     pr_carried_forward: bool = False
     sd_min_for_non_cr_non_pd: bool = True
+    equivocal_new_lesion_backdates_pd: bool = True
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.criteria if c not in CRITERIA]
@@ -79,7 +87,8 @@ class AssessmentOptions:
             if not isinstance(value, (int, float)) or value < 0 or value != value:
                 raise AssessmentOptionError(f"{name} must be a number >= 0, got {value!r}")
         for name in ("normal_nodes_cr_over_sum_pd", "mrecist_recist_floor_without_enhancement",
-                     "pr_carried_forward", "sd_min_for_non_cr_non_pd"):
+                     "pr_carried_forward", "sd_min_for_non_cr_non_pd",
+                     "equivocal_new_lesion_backdates_pd"):
             if not isinstance(getattr(self, name), bool):
                 raise AssessmentOptionError(f"{name} must be true or false, got "
                                             f"{getattr(self, name)!r}")
