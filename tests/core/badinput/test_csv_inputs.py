@@ -189,3 +189,23 @@ CASES += [
                        "P1,R1,2026-03-02,T1,target,liver,false,30,,10,measured,"],
                       header=MARKED), "true or false", outputs=OUT),
 ]
+
+LINKED = HEADER + ",fragment_of,merged_into"
+CASES += [
+    Case("csv-fragment-of-unknown", "csv", "a fragment of a lesion that is not at the baseline",
+         measurements(["P1,R1,2026-01-05,T1,target,liver,false,40,,30,measured,,",
+                       "P1,R1,2026-03-02,T1,target,liver,false,30,,10,measured,,",
+                       "P1,R1,2026-03-02,T1.2,target,liver,false,8,,2,measured,T7,"],
+                      header=LINKED), "no baseline target or non-target lesion T7", outputs=OUT),
+    Case("csv-merged-with-diameter", "csv", "a lesion merged into another with its own diameter",
+         measurements(["P1,R1,2026-01-05,T1,target,liver,false,40,,30,measured,,",
+                       "P1,R1,2026-01-05,T2,target,liver,false,20,,10,measured,,",
+                       "P1,R1,2026-03-02,T1,target,liver,false,55,,30,measured,,",
+                       "P1,R1,2026-03-02,T2,target,liver,false,20,,,present,,T1"],
+                      header=LINKED), "leave long_axis_mm empty", outputs=OUT),
+    Case("csv-fragment-of-node", "csv", "a lymph node recorded as split into fragments",
+         measurements(["P1,R1,2026-01-05,N1,target,lymph node,true,,20,,measured,,",
+                       "P1,R1,2026-03-02,N1,target,lymph node,true,,12,,measured,,",
+                       "P1,R1,2026-03-02,N1.2,target,lymph node,true,,6,,measured,N1,"],
+                      header=LINKED), "non-nodal lesions only", outputs=OUT),
+]

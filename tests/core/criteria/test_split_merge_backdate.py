@@ -90,8 +90,8 @@ def test_a_merged_target_counts_zero_and_follows_its_carrier(carrier, sum_mm, ta
 
 
 def test_a_merged_target_recorded_as_absent_the_old_way_still_works_the_same():
-    """The explicit column gives the result the old convention (absent) gave for a present
-    carrier; it differs where it must: the carrier not evaluated makes the merged lesion NE."""
+    """The explicit column gives the numbers the old convention (absent) gave; it says what
+    happened instead of calling the absorbed lesion disappeared."""
     old = run(BASE + [row(8, "T1", long=50), row(8, "T2", status="absent", organ="lung")])
     new = run(BASE + [row(8, "T1", long=50), merged(8, "T2", "T1", organ="lung")])
     assert old["sum_mm"].tolist() == new["sum_mm"].tolist()
