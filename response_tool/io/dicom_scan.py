@@ -119,6 +119,38 @@ def _iter_files(root: Path, skipped: list[tuple[Path, str]]) -> list[Path]:
 
 
 
+def describe_object(path: Path, reason: str) -> str:
+    """What a non-image object (SR, SEG, …) skipped by the scan is, for ``inspect``: its SOP
+    class, title or segments, series and date, and which command reads it; ``reason`` unchanged
+    when it is not such an object or its header says no more."""
+    modality = reason.split(" ", 1)[0]
+    if modality not in NON_IMAGE_MODALITIES or "(not an image)" not in reason:
+        return reason
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:  # it was read once already; a second failure only loses the details
+        return reason
+    parts = [str(getattr(ds.get("SOPClassUID"), "name", "") or ds.get("SOPClassUID", ""))]
+    title = ds.get("ConceptNameCodeSequence")
+    if title:
+        parts.append(repr(str(title[0].get("CodeMeaning", ""))))
+    segments = ds.get("SegmentSequence")
+    if segments:
+        labels = ", ".join(str(s.get("SegmentLabel", "?")) for s in segments[:10])
+        parts.append(f"{len(segments)} segment(s): {labels}")
+    if ds.get("SeriesDescription"):
+        parts.append(f"series {str(ds.SeriesDescription)!r}")
+    date = _date(ds.get("ContentDate") or ds.get("SeriesDate") or ds.get("StudyDate"))
+    if date is not None:
+        parts.append(date.isoformat())
+    hint = {"SR": "; `response-tool dicom-import` reads a TID 1500 measurement report",
+            "SEG": "; `response-tool burden --liver-mask` reads it"}.get(modality, "")
+    what = ", ".join(p for p in parts if p)
+    return f"{modality} {NON_IMAGE_MODALITIES[modality]} (not an image): {what}{hint}; skipped"
+
+
 def _unusable_refusal(unusable: list[tuple[Path, str]], n_usable: int) -> str:
     path, reason = unusable[0]
     n = len(unusable)
@@ -261,8 +293,9 @@ def scan_dicom(root: str | os.PathLike[str], progress: Progress | None = None) -
     unusable: dict[tuple[str, str], list[tuple[Path, str]]] = defaultdict(list)
     for i, path in enumerate(files):
         header, reason = _read_header(path)
-        if header is None or reason is not None:
-            skipped.append((path, reason or "skipped"))
+        if header is None or reason is not None:  # non-image objects say what they are
+            skipped.append((path, describe_object(path, reason) if header is None and reason
+                            else reason or "skipped"))
         key = ("", "") if header is None else (header.get("StudyInstanceUID", ""),
                                                 header.get("SeriesInstanceUID", ""))
         if header is not None and reason is None:
