@@ -106,8 +106,10 @@ def test_import_without_images_keeps_diameters_statuses_and_ids(exported_dir, ph
 
 
 def _tid1500writer() -> str:
-    beside = Path(sys.executable).parent / "tid1500writer"  # the venv's, from PyPI dcmqi
-    found = str(beside) if beside.exists() else shutil.which("tid1500writer")
+    for folder in (Path(sys.executable).parent, Path("/opt/response-tool-exchange/bin")):
+        if (folder / "tid1500writer").exists():  # PyPI dcmqi (scripts/setup-exchange.sh)
+            return str(folder / "tid1500writer")
+    found = shutil.which("tid1500writer")
     if found is None:
         pytest.skip("dcmqi's tid1500writer is not installed (PyPI dcmqi)")
     return found
