@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS burden (
 CREATE TABLE IF NOT EXISTS phase_overrides (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, series_uid TEXT NOT NULL,
     phase TEXT NOT NULL, PRIMARY KEY (read_id, series_uid));
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE,
+    grp INTEGER NOT NULL, label TEXT NOT NULL, entry TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS history_read ON history (read_id, grp);
 """
 
 #: The measurement fields a caller may set (the columns of ``measurements`` but the keys).

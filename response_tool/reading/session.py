@@ -45,6 +45,8 @@ from response_tool.domain.model import Lesion, Measurement, Read, TimePoint, iso
 from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 
 from . import rules
+from ._history import Edit
+from ._rows import measurement_params
 from .store import ReadKey, ReadStore, next_lesion_id
 
 #: diameter kinds in the order the panel offers them
@@ -64,6 +66,11 @@ class LineRecord:
     series_uid: str | None = None
     phase: str | None = None
     slice_index: int | None = None
+
+
+def _state(m: Measurement | None) -> list[Any] | None:
+    """A measurement as the undo history stores it (its row's values; None: no measurement)."""
+    return None if m is None else list(measurement_params(m))
 
 
 @dataclass
@@ -124,15 +131,19 @@ class ReadingSession:
         if known is not None:
             self.version = known
 
-    def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "") -> None:
-        """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) and update the
-        read in memory."""
+    def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "", *,
+             label: str = "", join: bool = False) -> None:
+        """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) with its undo
+        history row, and update the read in memory."""
+        lesion_id, date = (m.lesion_id, m.date) if m is not None else (lesion_id, date)
+        before = self.read.measurement(lesion_id, date)
+        edit = Edit(label or f"{lesion_id} at {date}", measurements=[[
+            lesion_id, date, _state(before), _state(m)]], join=join)
         if m is None:
-            self.store.clear_measurement(self.key, lesion_id, date, expect=self.version)
+            self.store.clear_measurement(self.key, lesion_id, date, expect=self.version, edit=edit)
             self._wrote()
         else:
-            self.version = self.store.save_measurement(self.key, m, expect=self.version)
-            lesion_id, date = m.lesion_id, m.date
+            self.version = self.store.save_measurement(self.key, m, expect=self.version, edit=edit)
         kept = tuple(x for x in self.read.measurements
                      if (x.lesion_id, x.date) != (lesion_id, date))
         timepoints = self.read.timepoints
@@ -141,13 +152,37 @@ class ReadingSession:
         self.read = replace(self.read, timepoints=timepoints,
                             measurements=kept + (() if m is None else (m,)))
 
-    def _change(self, lesion_id: str, date: str, **changes: Any) -> Measurement:
+    def _change(self, lesion_id: str, date: str, label: str = "", **changes: Any) -> Measurement:
         """Apply ``changes`` to the measurement of ``lesion_id`` at ``date`` (created if none)."""
         self.lesion(lesion_id)  # a clear error for an unknown lesion
         old = self.read.measurement(lesion_id, date)
         m = Measurement(lesion_id, date, **changes) if old is None else old.with_changes(**changes)
-        self._put(m)
+        self._put(m, label=label)
         return m
+
+    # -- undo / redo (kept in the store: they survive a restart) ----------------------------
+    @property
+    def can_undo(self) -> bool:
+        return self.store.history_counts(self.key)[0] > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.store.history_counts(self.key)[1] > 0
+
+    def undo(self) -> str | None:
+        """Take back the last edit (a new lesion with its first status is one); returns what was
+        undone, None when there is nothing to undo."""
+        label = self.store.undo(self.key, expect=self.version)
+        if label is not None:
+            self.reload()
+        return label
+
+    def redo(self) -> str | None:
+        """Apply again the last edit undone (None: nothing to redo)."""
+        label = self.store.redo(self.key, expect=self.version)
+        if label is not None:
+            self.reload()
+        return label
 
     # -- time points ------------------------------------------------------------------------
     @property
@@ -174,18 +209,26 @@ class ReadingSession:
         if problem:
             raise ResponseToolError(problem)
         lesion_id = next_lesion_id([les.lesion_id for les in self.read.lesions], role, is_nodal)
-        lesion_id = self.store.add_lesion(self.key, role, organ, is_nodal, lesion_id,
-                                          expect=self.version)
+        lesion_id = self.store.add_lesion(
+            self.key, role, organ, is_nodal, lesion_id, expect=self.version,
+            edit=Edit(f"new {role} {lesion_id}", lesions=[[lesion_id, None, [role, organ,
+                                                                        is_nodal, ""]]]))
         self._wrote()
         self.read = replace(self.read, lesions=(*self.read.lesions,
                                                 Lesion(lesion_id, Role(role), organ, is_nodal)))
         if role != Role.TARGET:  # seen now; a size may follow
-            self._put(Measurement(lesion_id, self.current, Status.PRESENT))
+            self._put(Measurement(lesion_id, self.current, Status.PRESENT), join=True)
         self.refresh()
         return lesion_id
 
     def delete_lesion(self, lesion_id: str) -> None:
-        self.store.delete_lesion(self.key, lesion_id, expect=self.version)
+        les = self.lesion(lesion_id)
+        edit = Edit(f"delete {lesion_id}", lesions=[[lesion_id, [str(les.role), les.organ,
+                                                                 les.is_nodal, les.override_reason],
+                                                     None]],
+                    measurements=[[m.lesion_id, m.date, _state(m), None]
+                                  for m in self.read.measurements if m.lesion_id == lesion_id])
+        self.store.delete_lesion(self.key, lesion_id, expect=self.version, edit=edit)
         self._wrote()
         self.read = replace(
             self.read, lesions=tuple(x for x in self.read.lesions if x.lesion_id != lesion_id),
@@ -216,7 +259,7 @@ class ReadingSession:
         else:
             changes.update(series_uid=line.series_uid, phase=line.phase,
                            slice_index=line.slice_index)
-        self._change(lesion_id, self.current, **changes)
+        self._change(lesion_id, self.current, f"{lesion_id} {kind.value} {length:g} mm", **changes)
         self.refresh()
         return length
 
@@ -270,7 +313,7 @@ class ReadingSession:
         changes: dict[str, Any] = {"status": status}
         if status == Status.ABSENT:
             changes.update({k.column: 0.0 for k in DiameterKind})
-        self._change(lesion_id, self.current, **changes)
+        self._change(lesion_id, self.current, f"{lesion_id} {status.value}", **changes)
         self.refresh()
 
     # -- what the panel shows ---------------------------------------------------------------

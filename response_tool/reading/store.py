@@ -72,6 +72,7 @@ from ._checks import now as _now
 from ._checks import store_date as _date
 from ._copies import SeveralReaders
 from ._errors import checkpoint_and_close, store_error
+from ._history import Edit, ReadHistory
 from ._rows import (
     LESION_COLUMNS,
     SCHEMA,
@@ -119,7 +120,7 @@ class ReadKey:
     reader_id: str
 
 
-class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
+class ReadStore(ReadVersions, ReadHistory, SeveralReaders, OverridesAndBurden):
     """Reads saved transactionally in one SQLite file (see the module docstring).
 
     ``busy_timeout_s``: how long a write waits for another writer (default
@@ -134,6 +135,8 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
         # the read up at it) and every version after it up to ``last`` is its own writes
         self._known: dict[ReadKey, tuple[int, int]] = {}
         self._pending: dict[ReadKey, tuple[int, int]] = {}  # the same, in the open transaction
+        self._tail: dict[int, bool] = {}  # per read id: undone edits to drop at the next edit
+        self._dates: dict[int, set[str]] = {}  # per read id: time points known to exist
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder, not a read store file; choose a file "
                              f"(e.g. {self.path / 'reads.sqlite'})")
@@ -275,6 +278,7 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
             finally:
                 self._db.execute("COMMIT")
         self._known[key] = (int(version), int(version))
+        self._tail.pop(self._ids[key], None)  # another window may have undone edits
         return read, int(version)
 
     # -- time points ----------------------------------------------------------------------------
@@ -288,12 +292,15 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
             self._db.execute("INSERT INTO timepoints VALUES (?, ?, ?) ON CONFLICT(read_id, date) "
                              "DO UPDATE SET study_uid=excluded.study_uid", (rid, d, study_uid))
             self._touch(key, rid, expect)
+        self._dates.setdefault(rid, set()).add(d)
         return d
 
     def timepoints(self, key: ReadKey) -> list[TimePoint]:
         rid = self._read_id(key)
-        return [timepoint_of(r) for r in self._rows(
+        found = [timepoint_of(r) for r in self._rows(
             "SELECT date, study_uid FROM timepoints WHERE read_id=? ORDER BY date", (rid,))]
+        self._dates.setdefault(rid, set()).update(t.date for t in found)
+        return found
 
     # -- lesions --------------------------------------------------------------------------------
     def next_lesion_id(self, key: ReadKey, role: str, is_nodal: bool = False) -> str:
@@ -302,18 +309,21 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
         return next_lesion_id(used, role, is_nodal)
 
     def add_lesion(self, key: ReadKey, role: str, organ: str, is_nodal: bool = False,
-                   lesion_id: str | None = None, *, expect: int | None = None) -> str:
+                   lesion_id: str | None = None, *, expect: int | None = None,
+                   edit: Edit | None = None) -> str:
         """A new lesion with the next free id of its kind (T…, N… for nodal targets, NT…, NEW…)."""
         check_new_lesion(role, organ)
         with self._transaction():
             rid = self._read_id(key)
             lid = lesion_id or self.next_lesion_id(key, role, is_nodal)
+            created = _now()
             try:
                 self._db.execute("INSERT INTO lesions (read_id, lesion_id, role, organ, is_nodal, "
                                  "created) VALUES (?, ?, ?, ?, ?, ?)",
-                                 (rid, lid, role, organ, int(bool(is_nodal)), _now()))
+                                 (rid, lid, role, organ, int(bool(is_nodal)), created))
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"lesion {lid} already exists in this read") from exc
+            self._record(rid, edit, created={lid: created})
             self._touch(key, rid, expect)
         return lid
 
@@ -341,17 +351,17 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
                              (new.organ, int(new.is_nodal), new.override_reason, rid, lesion_id))
             self._touch(key, rid, expect)
 
-    def delete_lesion(self, key: ReadKey, lesion_id: str, *, expect: int | None = None) -> None:
+    def delete_lesion(self, key: ReadKey, lesion_id: str, *, expect: int | None = None,
+                      edit: Edit | None = None) -> None:
         with self._transaction():
             rid = self._read_id(key)
-            self._lesion_exists(rid, lesion_id)
+            row = self._one("SELECT created FROM lesions WHERE read_id=? AND lesion_id=?",
+                            (rid, lesion_id))
+            if row is None:
+                raise StoreError(f"no lesion {lesion_id} in this read")
             self._db.execute("DELETE FROM lesions WHERE read_id=? AND lesion_id=?", (rid, lesion_id))
+            self._record(rid, edit, created={lesion_id: row[0]})
             self._touch(key, rid, expect)
-
-    def _lesion_exists(self, rid: int, lesion_id: str) -> None:
-        if not self._one("SELECT 1 FROM lesions WHERE read_id=? AND lesion_id=?",
-                         (rid, lesion_id)):
-            raise StoreError(f"no lesion {lesion_id} in this read")
 
     def lesions(self, key: ReadKey) -> list[Lesion]:
         rid = self._read_id(key)
@@ -361,9 +371,10 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
 
     # -- measurements ---------------------------------------------------------------------------
     def save_measurement(self, key: ReadKey, m: Measurement, *,
-                         expect: int | None = None) -> int:
-        """Write ``m`` whole (created or replaced) in one transaction of five statements; returns
-        the read's new version."""
+                         expect: int | None = None, edit: Edit | None = None) -> int:
+        """Write ``m`` whole (created or replaced) in one transaction of five statements (with
+        ``edit``, the undo history row; the time point is written only when not yet known);
+        returns the read's new version."""
         if not isinstance(m, Measurement):
             raise StoreError(f"not a measurement: {m!r}")
         check_measurement(m)
@@ -374,9 +385,12 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
                                                       *measurement_params(m), _now()))
             except sqlite3.IntegrityError as exc:  # the lesion's foreign key
                 raise StoreError(f"no lesion {m.lesion_id} in this read") from exc
-            self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
-                             (rid, m.date))
+            if m.date not in self._dates.get(rid, ()):
+                self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
+                                 (rid, m.date))
+            self._record(rid, edit)
             self._touch(key, rid, expect)
+        self._dates.setdefault(rid, set()).add(m.date)
         return self._known[key][1]
 
     def measurement(self, key: ReadKey, lesion_id: str, date: dt.date | str) -> Measurement | None:
@@ -403,13 +417,14 @@ class ReadStore(ReadVersions, SeveralReaders, OverridesAndBurden):
         return m
 
     def clear_measurement(self, key: ReadKey, lesion_id: str, date: dt.date | str, *,
-                          expect: int | None = None) -> None:
+                          expect: int | None = None, edit: Edit | None = None) -> None:
         """Back to "not yet measured" at ``date``."""
         d = _date(date)
         with self._transaction():
             rid = self._read_id(key)
             self._db.execute("DELETE FROM measurements WHERE read_id=? AND lesion_id=? AND date=?",
                              (rid, lesion_id, d))
+            self._record(rid, edit)
             self._touch(key, rid, expect)
 
     def measurements(self, key: ReadKey) -> list[Measurement]:
