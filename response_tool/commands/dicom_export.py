@@ -1,8 +1,9 @@
 """``response-tool dicom-export --store STORE --images PATIENT_FOLDER -o DIR``: reads as DICOM SR.
 
 One Comprehensive 3D SR (TID 1500) per read and time point, its lines placed on the images of
-PATIENT_FOLDER (docs/exchange.md). DIR is a new or empty folder, or one this command wrote before
-(only its own files are replaced); all the SRs are written or none.
+PATIENT_FOLDER, and a DICOM SEG + NIfTI of the burden outlines where a time point has them
+(docs/exchange.md). DIR is a new or empty folder, or one this command wrote before (only its own
+files are replaced); all the files are written or none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ def add_parser(sub: Any) -> None:
         description="Write each read of the store (or of --patient / --reader) as one "
                     "Comprehensive 3D SR per time point: lesions as measurement groups with their "
                     "tracking id, diameters with their lines on the source images, role, status, "
-                    "site, and the RECIST 1.1 / mRECIST responses (docs/exchange.md).")
+                    "site, and the RECIST 1.1 / mRECIST responses; the burden outlines as DICOM SEG "
+                    "(liver and tumour segments) and NIfTI (docs/exchange.md).")
     p.add_argument("--store", required=True, help="the read store (reads.sqlite)")
     p.add_argument("--images", required=True, help="the patient's DICOM folder (the read's series)")
     p.add_argument("-o", "--out", required=True, help="output folder")
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                                     reader=args.reader, follow_symlinks=args.follow_symlinks)
     for note in notes:
         print(f"note: {note}")
-    print(f"{len(files)} SR file(s) written to {args.out}")
+    print(f"{len(files)} file(s) written to {args.out}")
     for f in files:
         print(f"  {f.name}")
     return 0

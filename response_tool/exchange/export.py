@@ -26,13 +26,13 @@ def select_reads(store: Any, patient: str | None = None, reader: str | None = No
 def dicom_export(store: Any, images: str | os.PathLike[str], out: str | os.PathLike[str], *,
                  patient: str | None = None, reader: str | None = None,
                  follow_symlinks: bool = False) -> tuple[list[Path], list[str]]:
-    """One SR per read and time point under ``out`` (a folder this command owns); returns the
-    files written and the notes."""
-    import pydicom  # noqa: F401  (the SR writer)
-
+    """One SR per read and time point under ``out`` (a folder this command owns), and a SEG and a
+    NIfTI of the burden outlines of each time point that has them; returns the files written and
+    the notes."""
     from response_tool.io.output import OwnedFolder
 
     from .images import ImageIndex
+    from .seg import outlines_seg, write_nifti
     from .sr_export import sr_file_name, timepoint_srs
 
     keys = select_reads(store, patient, reader)
@@ -45,13 +45,23 @@ def dicom_export(store: Any, images: str | os.PathLike[str], out: str | os.PathL
         notes += read_notes
         built += [(sr_file_name(read, k, date), ds)
                   for k, (date, ds) in enumerate(zip(read.dates, datasets, strict=True))]
+        for outline in store.burden_outlines(key):  # the burden outlines: SEG and NIfTI
+            k = read.dates.index(outline["date"]) if outline["date"] in read.dates else 0
+            stem = sr_file_name(read, k, outline["date"]).removesuffix("_SR.dcm")
+            labels, series = outline["labels"], outline["series_uid"]
+            built.append((f"{stem}_burden_SEG.dcm", outlines_seg(labels, series, index)))
+            built.append((f"{stem}_burden_outlines.nii.gz",
+                          lambda path, a=labels, u=series: write_nifti(a, u, index, path)))
     folder = OwnedFolder(out, marker=MARKER, command="response-tool dicom-export",
                          inputs={"--images": images, "--store": store.path},
                          follow_symlinks=follow_symlinks)
     staging = folder.stage()
     try:
-        for name, ds in built:
-            ds.save_as(staging / name, enforce_file_format=True)
+        for name, item in built:
+            if callable(item):
+                item(staging / name)
+            else:
+                item.save_as(staging / name, enforce_file_format=True)
         folder.commit()
     except BaseException:
         folder.discard()

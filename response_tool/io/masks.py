@@ -53,28 +53,78 @@ def _is_dicom_seg(path: Path) -> bool:
     return str(ds.get("Modality", "")) == "SEG"
 
 
-def _read_seg(path: Path) -> sitk.Image:
+def _seg_error(path: Path, exc: Exception) -> DicomInputError:
+    text = " ".join(str(exc).split())
+    return DicomInputError(f"{path}: cannot read this DICOM SEG ({text}); check the file")
+
+
+def _read_seg(path: Path) -> tuple[sitk.Image, tuple[str, ...]]:
     import highdicom as hd
 
     try:
         seg = hd.seg.segread(str(path))
-        volume = seg.get_volume(combine_segments=True, relabel=False)
+        return seg.get_volume(combine_segments=True, relabel=False).to_simpleitk(), ()
+    except RuntimeError as exc:
+        if "overlap" not in str(exc):
+            raise _seg_error(path, exc) from exc
     except Exception as exc:  # highdicom raises many types for malformed SEGs
-        text = " ".join(str(exc).split())
-        raise DicomInputError(f"{path}: cannot read this DICOM SEG ({text}); check the file") from exc
-    return volume.to_simpleitk()
+        raise _seg_error(path, exc) from exc
+    try:
+        return _overlapping_segments(path, seg)
+    except Exception as exc:
+        raise _seg_error(path, exc) from exc
 
 
-def read_label_image(path: str | os.PathLike[str]) -> sitk.Image:
-    """Read a label map as a SimpleITK image in its own geometry."""
-    p = Path(path)
+def _overlapping_segments(path: Path, seg: object) -> tuple[sitk.Image, tuple[str, ...]]:
+    """A SEG whose segments overlap (a tumour segment inside its liver segment), read segment by
+    segment onto one grid and combined into labels: a voxel in several segments gets the label
+    of the smallest of them — the one drawn inside the others — so each label holds its own
+    segment's voxels outside the smaller ones. A note names each overlap."""
+    volume = seg.get_volume(combine_segments=False)  # type: ignore[attr-defined]
+    numbers = list(seg.segment_numbers)  # type: ignore[attr-defined]
+    names = {d.SegmentNumber: str(d.SegmentLabel) for d in seg.SegmentSequence}  # type: ignore[attr-defined]
+    stack = np.asarray(volume.array) > 0  # (z, y, x, segment)
+    sizes = stack.reshape(-1, stack.shape[-1]).sum(axis=0)
+    labels = np.zeros(stack.shape[:3], dtype=np.uint16)
+    for i in sorted(range(len(numbers)), key=lambda i: -int(sizes[i])):  # largest first
+        labels[stack[..., i]] = numbers[i]
+    notes = []
+    for a in range(len(numbers)):
+        for b in range(a + 1, len(numbers)):
+            both = int(np.count_nonzero(stack[..., a] & stack[..., b]))
+            if both:
+                inner, outer = (a, b) if sizes[a] <= sizes[b] else (b, a)
+                ni, no = numbers[inner], numbers[outer]
+                notes.append(
+                    f"{path.name}: segments {no} '{names.get(no, no)}' and {ni} "
+                    f"'{names.get(ni, ni)}' overlap in {both} voxels ({100 * both / sizes[inner]:.0f}"
+                    f" % of {ni}): read per segment, the shared voxels are label {ni}, so label "
+                    f"{no} holds '{names.get(no, no)}' outside '{names.get(ni, ni)}' (give both "
+                    f"labels where the whole of {no} is meant, e.g. --liver-label {no} "
+                    f"--tumor-label {ni})")
+    image = sitk.GetImageFromArray(labels)
+    affine = np.asarray(volume.affine, float)  # (z, y, x) index -> (x, y, z) LPS, with origin
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)  # per index axis (z, y, x)
+    direction = affine[:3, :3] / spacing
+    image.SetSpacing(tuple(float(v) for v in spacing[::-1]))
+    image.SetOrigin(tuple(float(v) for v in affine[:3, 3]))
+    image.SetDirection(tuple(float(v) for v in direction[:, ::-1].reshape(-1)))
+    return image, tuple(notes)
+
+
+def _read_label_image(p: Path) -> tuple[sitk.Image, tuple[str, ...]]:
     check_readable(p, "no such mask file; check the path")
     if is_itk_file(p):
-        return read_itk(p)
+        return read_itk(p), ()
     if _is_dicom_seg(p):
         return _read_seg(p)
     raise DicomInputError(
         f"{p}: not a mask file this tool reads; use NIfTI (.nii/.nii.gz), NRRD (.nrrd) or DICOM SEG")
+
+
+def read_label_image(path: str | os.PathLike[str]) -> sitk.Image:
+    """Read a label map as a SimpleITK image in its own geometry."""
+    return _read_label_image(Path(path))[0]
 
 
 def _as_labels(image: sitk.Image, path: Path) -> tuple[sitk.Image, tuple[str, ...]]:
@@ -271,8 +321,9 @@ def read_label_map(path: str | os.PathLike[str], reference: Volume, *, coverage:
     """The mask at ``path`` on ``reference``'s grid, with its notes and (``coverage``) the volume
     of each label in the mask's own grid and how much of it lies outside the image."""
     p = Path(path)
-    image = as_3d(read_label_image(p), p, "mask")
-    image, notes = _as_labels(image, p)
+    image, read_notes = _read_label_image(p)
+    image, notes = _as_labels(as_3d(image, p, "mask"), p)
+    notes = read_notes + notes
     out = resample_labels(image, reference)
     own = sitk.GetArrayFromImage(image)
     if not out.any() and own.any():

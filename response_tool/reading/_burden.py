@@ -93,6 +93,63 @@ class OverridesAndBurden(StoreParts):
         return pd.DataFrame(rows, columns=["patient_id", "reader_id", "timepoint_date", "htb_pct",
                                            "htb_category", "htb_method"])
 
+    # -- burden outlines ---------------------------------------------------------------------------
+    # The liver / tumour outlines the semi-quantitative estimate was measured on: a (z, y, x) label
+    # array (1 liver, 2 tumour) on the grid of one series, stored as its outlined planes only,
+    # zlib-compressed (a 512 x 512 plane is a few kB). A table added without a schema bump: a
+    # response-tool that does not know it never reads or writes it.
+    def set_burden_outlines(self, key: ReadKey, date: dt.date | str, series_uid: str,
+                            outlines: Any, *, expect: int | None = None) -> list[int]:
+        """Store the outlines drawn at ``date`` on ``series_uid``; returns the outlined slices."""
+        import zlib
+
+        import numpy as np
+
+        from response_tool.domain.errors import StoreError
+
+        labels = np.asarray(outlines)
+        if labels.ndim != 3 or not series_uid:
+            raise StoreError("burden outlines are a (z, y, x) label array on a series; got "
+                             f"{labels.ndim} dimension(s){'' if series_uid else ' and no series'}")
+        if labels.size and (labels.min() < 0 or labels.max() > 255):
+            raise StoreError("burden outlines hold labels 0 (none), 1 (liver), 2 (tumour); got "
+                             f"values {labels.min()}..{labels.max()}")
+        slices = [int(z) for z in np.flatnonzero(labels.reshape(labels.shape[0], -1).any(axis=1))]
+        planes = zlib.compress(np.ascontiguousarray(labels[slices], dtype=np.uint8).tobytes(), 6)
+        d = store_date(date)
+        with self._transaction():
+            rid = self._read_id(key)
+            self._db.execute(
+                "INSERT INTO burden_outlines VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (read_id, "
+                "date) DO UPDATE SET series_uid=excluded.series_uid, shape=excluded.shape, "
+                "slices=excluded.slices, planes=excluded.planes, updated=excluded.updated",
+                (rid, d, str(series_uid), json.dumps(list(labels.shape)), json.dumps(slices),
+                 planes, now()))
+            self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
+                             (rid, d))
+            self._touch(key, rid, expect)
+        return slices
+
+    def burden_outlines(self, key: ReadKey) -> list[dict[str, Any]]:
+        """The outlines saved with each time point: ``date``, ``series_uid``, ``slices`` and
+        ``labels`` (the whole (z, y, x) uint8 array, zero off the outlined slices)."""
+        import zlib
+
+        import numpy as np
+
+        rid = self._read_id(key)
+        out = []
+        for date, series, shape, slices, planes in self._rows(
+                "SELECT date, series_uid, shape, slices, planes FROM burden_outlines WHERE "
+                "read_id=? ORDER BY date", (rid,)):
+            shape_zyx, ks = tuple(json.loads(shape)), json.loads(slices)
+            labels = np.zeros(shape_zyx, dtype=np.uint8)
+            if ks:
+                labels[ks] = np.frombuffer(zlib.decompress(planes), dtype=np.uint8).reshape(
+                    len(ks), *shape_zyx[1:])
+            out.append({"date": date, "series_uid": series, "slices": ks, "labels": labels})
+        return out
+
     # -- export ---------------------------------------------------------------------------------
     def measurements_frame(self, keys: Sequence[ReadKey] | None = None) -> pd.DataFrame:
         """The engine's input table (docs/measurements-csv.md) for ``keys`` (default: every read).

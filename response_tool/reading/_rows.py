@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS burden (
     method TEXT NOT NULL, scheme TEXT NOT NULL, htb_pct REAL, category TEXT NOT NULL,
     ci_low REAL, ci_high REAL, slices TEXT, liver_areas_mm2 TEXT, tumor_areas_mm2 TEXT,
     updated TEXT NOT NULL, PRIMARY KEY (read_id, date));
+CREATE TABLE IF NOT EXISTS burden_outlines (
+    read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, date TEXT NOT NULL,
+    series_uid TEXT NOT NULL, shape TEXT NOT NULL, slices TEXT NOT NULL, planes BLOB NOT NULL,
+    updated TEXT NOT NULL, PRIMARY KEY (read_id, date));
 CREATE TABLE IF NOT EXISTS phase_overrides (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, series_uid TEXT NOT NULL,
     phase TEXT NOT NULL, PRIMARY KEY (read_id, series_uid));

@@ -281,4 +281,7 @@ class BurdenPanel(QWidget):
             self.result_label.setText("nothing to save yet: outline the proposed slices")
             return
         s.store.set_burden(s.key, s.current, self.estimate)
+        series = self._image().metadata["response_tool"].get("series_instance_uid")
+        if series:  # the outlines it was measured on, kept with the read (dicom-export: SEG)
+            s.store.set_burden_outlines(s.key, s.current, series, np.asarray(self.outlines().data))
         self.result_label.setText(self.result_label.text() + f" — saved with {s.current}")
