@@ -32,6 +32,9 @@ COLUMNS = ("term", "level", "reference", "hr", "ci95_low", "ci95_high", "p", "n"
 ENTRY_P = 0.1
 #: a Schoenfeld-residual test below this p is reported as a failed proportional-hazards check
 PH_ALPHA = 0.05
+#: Newton–Raphson step sizes tried in turn (lifelines' default first): many tied event times
+#: (scans every 12 weeks) can make the full step diverge where a shorter one converges
+STEP_SIZES = (0.95, 0.5, 0.25)
 #: decimals written in the tables (hazard ratios and CIs; p keeps 4 significant digits)
 DECIMALS = 3
 
@@ -89,12 +92,17 @@ def fit(data: pd.DataFrame, time: str, event: str, names: list[str],
                      int(frame[event].sum()) if len(frame) else 0, notes=notes)
     model = frame[[time, event, *design_cols]]
     cph = CoxPHFitter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph.fit(model, duration_col=time, event_col=event)
-    except ConvergenceError as exc:
-        notes.append(f"{label}: did not converge ({str(exc).splitlines()[0]})")
+    for step in STEP_SIZES:  # Newton–Raphson with smaller steps when a full step diverges
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cph.fit(model, duration_col=time, event_col=event,
+                        fit_options={"step_size": step} if step != STEP_SIZES[0] else None)
+            break
+        except ConvergenceError as exc:
+            failure = str(exc).splitlines()[0]
+    else:
+        notes.append(f"{label}: did not converge ({failure})")
         return Model(_table(terms, frame, event, pd.DataFrame(), {}, empty), len(frame),
                      int(frame[event].sum()), notes=notes)
     summary = cph.summary
@@ -165,7 +173,7 @@ def _ph_check(cph, model: pd.DataFrame, terms: list[Term]) -> pd.DataFrame:
             if col in res.index:
                 rows.append({"term": term.name, "level": level,
                              "statistic": round(float(res.loc[col, "test_statistic"]), DECIMALS),
-                             "p": float(res.loc[col, "p"])})
+                             "p": float(f"{float(res.loc[col, 'p']):.4g}")})
     return pd.DataFrame(rows, columns=["term", "level", "statistic", "p"])
 
 

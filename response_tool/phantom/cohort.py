@@ -7,7 +7,10 @@ writes into OUT:
 
 * ``measurements.csv`` — the engine's input (docs/measurements-csv.md): every reader measures the
   same targets (fixed by a lead reader), baseline + up to 4 follow-ups 12 weeks apart;
-* ``clinical.csv`` — ``patient_id, os_months, os_event, pfs_months, pfs_event, group``;
+* ``clinical.csv`` — ``patient_id, os_months, os_event, pfs_months, pfs_event, group``, then
+  the baseline covariates ``age, sex, ki67_grade, primary_site, htb_pct`` (drawn from their own
+  seeded generator after everything else, so the columns before them and every other file are
+  those of the generator without covariates);
 * ``burden.csv`` — baseline hepatic tumour burden per patient (``htb_pct``, volumetric);
 * ``truth.csv`` — the latent (reader-free) diameters, for checking the readers' error model.
 
@@ -25,6 +28,10 @@ The model:
   ε_add ~ N(0, 1.5 mm) (viable diameters: 10 % and 2 mm — enhancement margins are harder to
   call), and readers miss a new lesion 10 % of the time and leave a target unevaluated 1 % of the
   time;
+* covariates (:func:`covariates`): age ~ N(63, 10) years and sex (45 % female) unrelated to
+  outcome; Ki-67 grade G1/G2/G3 more often G3 in the worse groups (so it predicts response and
+  survival, as in Liu 2022); primary site pancreas / small bowel / other, pancreas more often
+  in the worse groups; ``htb_pct`` the baseline hepatic tumour burden of ``burden.csv``;
 * survival linked to response: overall survival = time to progression + post-progression
   survival (median 20 months, shorter with HTB > 50 %); progression-free survival ends at the
   first 12-weekly scan after progression (or death); administrative censoring at 24-72 months;
@@ -53,6 +60,10 @@ SCAN_WEEKS = 12
 NEW_LESION_MM = 15.0
 N_FOLLOWUPS = 4
 READER_BIAS = (0.0, 0.03, -0.02, 0.05, -0.04)
+#: per group: probabilities of Ki-67 grade G1, G2, G3 and of a pancreatic primary
+GROUP_COVARIATES = {"complete": ((0.6, 0.35, 0.05), 0.25), "both": ((0.5, 0.42, 0.08), 0.3),
+                    "viable-only": ((0.4, 0.5, 0.1), 0.35), "stable": ((0.3, 0.55, 0.15), 0.4),
+                    "early-pd": ((0.15, 0.45, 0.4), 0.55)}
 
 
 def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
@@ -155,6 +166,7 @@ def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
                          "pfs_event": int(min(seen, os_months) <= censor), "group": group})
         burden.append({"patient_id": pid, "reader_id": "", "timepoint_date": str(start),
                        "htb_method": "volumetric", "htb_pct": round(htb, 2)})
+    _add_covariates(clinical, burden, seed)
     paths = {name: out / f"{name}.csv" for name in ("measurements", "clinical", "burden", "truth")}
     for name, data in (("measurements", rows), ("clinical", clinical), ("burden", burden),
                        ("truth", truth)):
@@ -162,6 +174,21 @@ def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
         pd.DataFrame(data).to_csv(tmp, index=False)
         tmp.replace(paths[name])
     return paths
+
+
+def _add_covariates(clinical: list[dict], burden: list[dict], seed: int) -> None:
+    """Append the baseline covariates to each clinical row, from a generator of their own
+    (seeded by ``seed`` and 13), so that nothing drawn before changes."""
+    rng = np.random.default_rng([seed, 13])
+    for row, htb in zip(clinical, burden, strict=True):
+        grades, pancreas = GROUP_COVARIATES[row["group"]]
+        other = (1 - pancreas) / 2
+        row.update(age=int(np.clip(round(rng.normal(63, 10)), 25, 90)),
+                   sex="female" if rng.random() < 0.45 else "male",
+                   ki67_grade=("G1", "G2", "G3")[rng.choice(3, p=grades)],
+                   primary_site=("pancreas", "small bowel", "other")[
+                       rng.choice(3, p=(pancreas, other, other))],
+                   htb_pct=htb["htb_pct"])
 
 
 def _measure(rng: np.random.Generator, true_mm: float, bias: float, prop: float,

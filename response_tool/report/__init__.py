@@ -31,8 +31,8 @@ import pandas as pd
 from response_tool.domain.errors import ReportInputError
 from response_tool.io.export import ExportOptions, neutralise_csv_file
 from response_tool.io.output import OwnedFolder
-from response_tool.report import page, survival
-from response_tool.report.context import Context
+from response_tool.report import course, landmarks, models, page, survival
+from response_tool.report.context import AnalysisOptions, Context
 from response_tool.report.figures import COLOURS, sankey, spider, waterfall
 from response_tool.report.inputs import (
     CATEGORIES,
@@ -49,8 +49,9 @@ from response_tool.report.tables import cross_table, distribution, exact_ci
 
 #: the report's sections, in page order; each returns "" when it does not apply
 SECTIONS: tuple[Callable[[Context], str], ...] = (
-    page.distribution_section, page.cross_section, page.change_section, survival.section,
-    page.htb_section, page.agreement_section)
+    page.distribution_section, page.cross_section, page.change_section, course.section,
+    models.table1_section, survival.section, landmarks.section, models.cox_section,
+    models.logistic_section, page.htb_section, page.agreement_section)
 
 
 #: the file that marks a folder as written by the report (it lists the report's files)
@@ -79,7 +80,8 @@ def build_report(responses: str | Path | pd.DataFrame, out: str | Path,
                  followup: int = 1, confirmed: bool = False, agreement_boot: int = 200,
                  seed: int = 0, progress: Callable[[str], None] | None = None, *,
                  export: ExportOptions | None = None,
-                 follow_symlinks: bool = False) -> Report:
+                 follow_symlinks: bool = False,
+                 analysis: AnalysisOptions | None = None) -> Report:
     """Write the report into ``out`` (see the module docstring).
 
     ``out`` is a new folder, an empty one, or one an earlier report wrote (recognised by its
@@ -89,19 +91,23 @@ def build_report(responses: str | Path | pd.DataFrame, out: str | Path,
     (:class:`~response_tool.domain.errors.OutputPathError`). The report is built in a staging
     folder and put in place as a set at the end: an error leaves the previous report (or
     nothing), never half a report. Its tables' formula-like cells are neutralised; ``export``
-    pseudonymises the patient ids (:mod:`response_tool.io.export`)."""
+    pseudonymises the patient ids (:mod:`response_tool.io.export`); ``analysis`` chooses the
+    covariates, reference levels, entry rule and landmark of the models
+    (:class:`~response_tool.report.context.AnalysisOptions`)."""
     folder = OwnedFolder(out, marker=MARKER, command="response-tool report",
                          inputs={"responses": responses, "--bor": bor, "--clinical": clinical},
                          follow_symlinks=follow_symlinks, earlier=_earlier_report,
                          not_empty_hint="give a new folder name (e.g. -o report), an empty "
                                         "folder or one `report` wrote before")
     inputs = load(responses, bor, clinical, reader, followup, confirmed)
+    models.check_options(inputs, analysis or AnalysisOptions(), clinical)
     if export is not None and export.key is not None:
         inputs = _pseudonymised(inputs, export)
     out = Path(out)
     work = folder.stage()
     try:
-        ctx = Context(inputs, work, out, agreement_boot, seed, progress or (lambda _msg: None))
+        ctx = Context(inputs, work, out, agreement_boot, seed, progress or (lambda _msg: None),
+                      analysis or AnalysisOptions())
         _write(ctx)
         for table in sorted((work / "tables").glob("*.csv")):
             neutralise_csv_file(table)
@@ -151,7 +157,7 @@ def _pseudonymised(inputs: Inputs, export: ExportOptions) -> Inputs:
         htb = htb.rename(index=lambda v: names[str(v)])
     return replace(inputs, responses=ids(inputs.responses), timepoints=ids(inputs.timepoints),
                    best=ids(inputs.best), bor=ids(inputs.bor), clinical=ids(inputs.clinical),
-                   htb=htb)
+                   htb=htb, covariates=ids(inputs.covariates))
 
 
 def _write(ctx: Context) -> None:
@@ -159,7 +165,8 @@ def _write(ctx: Context) -> None:
     (ctx.work / "index.html").write_text(page.page(ctx, sections), encoding="utf-8")
 
 
-__all__ = ["CATEGORIES", "CLINICAL_COLUMNS", "COLOURS", "CRITERIA", "CRITERION_NAME", "ENDPOINTS",
+__all__ = ["AnalysisOptions", "CATEGORIES",
+           "CLINICAL_COLUMNS", "COLOURS", "CRITERIA", "CRITERION_NAME", "ENDPOINTS",
            "MARKER", "Context", "Inputs", "Report", "ReportInputError", "build_report", "cross_table",
            "distribution", "exact_ci", "km_groups", "read_clinical", "sankey", "spider",
            "waterfall"]

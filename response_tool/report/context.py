@@ -15,6 +15,44 @@ from response_tool.report.figures import save
 from response_tool.report.inputs import Inputs
 
 
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The options of the models sections (:mod:`response_tool.report.models`) and of the
+    landmark analysis (:mod:`response_tool.report.survival`)."""
+
+    #: clinical columns entered as covariates (Cox, logistic, Table 1)
+    covariates: tuple[str, ...] = ()
+    #: covariate → its reference level (default: the first in natural order)
+    references: dict[str, str] = field(default_factory=dict)
+    #: the response category the hazard ratios are relative to (Touloupas 2021: SD)
+    response_reference: str = "SD"
+    #: entry rule of the multivariable models: univariable p below it (Liu 2022, Xu 2022)
+    entry_p: float = 0.1
+    #: backward selection of the logistic model by AIC (Touloupas 2021)
+    backward_aic: bool = False
+    #: the landmark in months from baseline, or a follow-up index, or neither
+    landmark_months: float | None = None
+    landmark_followup: int | None = None
+
+
+#: the HTML header of a CSV column (the CSV keeps the machine-readable name)
+HEADERS = {"median_months": "median (months)", "median_ci95_low": "median 95 % CI, low",
+           "median_ci95_high": "median 95 % CI, high", "logrank_p": "log-rank p",
+           "ci95_low": "95 % CI, low", "ci95_high": "95 % CI, high", "pct": "%",
+           "hr": "HR", "or": "OR", "fleiss_kappa": "Fleiss κ (95 % CI)",
+           "gwet_ac1": "Gwet AC1 (95 % CI)", "icc_2_1_baseline_sum": "ICC(2,1) of baseline sums",
+           "cr_vs_noncr_fleiss": "Fleiss κ, CR vs non-CR",
+           "crpr_vs_sdpd_fleiss": "Fleiss κ, CR+PR vs SD+PD",
+           "pd_vs_nonpd_fleiss": "Fleiss κ, PD vs non-PD", "patient_id": "patient",
+           "first_pd_at": "first PD at", "events": "events", "responders": "responders"}
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names as the page shows them (:data:`HEADERS`, else the name
+    with spaces for underscores)."""
+    return frame.rename(columns=lambda c: HEADERS.get(str(c), str(c).replace("_", " ")))
+
+
 @dataclass
 class Context:
     """One report being written.
@@ -35,6 +73,8 @@ class Context:
     seed: int = 0
     #: told the name of each long step as it starts
     say: Callable[[str], None] = lambda _msg: None
+    #: the options of the models and of the landmark analysis
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     #: the inputs' notes, then those the sections add
     notes: list[str] = field(init=False)
     #: name → CSV path (under ``out``) of every table written
@@ -47,13 +87,22 @@ class Context:
         (self.work / "figures").mkdir(exist_ok=True)
         (self.work / "tables").mkdir(exist_ok=True)
 
-    def table(self, name: str, frame: pd.DataFrame, index: bool = False) -> str:
-        """Write ``frame`` as ``tables/name.csv``; its HTML and a link to the CSV."""
+    def table(self, name: str, frame: pd.DataFrame, index: bool = False,
+              max_rows: int | None = None, html_frame: pd.DataFrame | None = None) -> str:
+        """Write ``frame`` as ``tables/name.csv``; its HTML (``html_frame`` if given, else the
+        frame with readable headers, :func:`readable`; its first ``max_rows`` rows) and a link
+        to the CSV."""
         path = self.work / "tables" / f"{name}.csv"
         frame.to_csv(path, index=index)
         self.tables[name] = self.out / "tables" / path.name
-        return (frame.to_html(index=index, na_rep="", border=0, classes="t", escape=True)
-                + f'<p class="src"><a href="tables/{path.name}">{path.name}</a></p>')
+        shown = readable(frame) if html_frame is None else html_frame
+        more = ""
+        if max_rows is not None and len(shown) > max_rows:
+            more = f" (first {max_rows} of {len(shown)} rows here; all in the CSV)"
+            shown = shown.head(max_rows)
+        body = "" if shown.columns.empty else shown.to_html(index=index, na_rep="", border=0,
+                                                            classes="t", escape=True)
+        return (body + f'<p class="src"><a href="tables/{path.name}">{path.name}</a>{more}</p>')
 
     def figure(self, name: str, fig: Any, caption: str) -> str:
         """Write ``fig`` as ``figures/name.png`` and ``.svg``; its HTML with the caption."""

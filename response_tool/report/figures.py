@@ -17,10 +17,16 @@ from response_tool.criteria import CRITERIA as RULES
 from response_tool.domain.vocabulary import Response
 from response_tool.report.inputs import CATEGORIES, CRITERION_NAME, CROSSED, NOT_EVALUABLE
 
-#: the colour of each response category in every figure (the report's own)
-COLOURS = {Response.CR.value: "#1a9850", Response.PR.value: "#91cf60",
-           Response.SD.value: "#f2c12e", Response.PD.value: "#d73027",
-           Response.NE.value: "#9e9e9e"}
+#: the colour of each response category in every figure: the Okabe–Ito palette (Okabe & Ito,
+#: "Color Universal Design", 2008; Wong, Nat Methods 2011;8:441), told apart with every common
+#: colour-vision deficiency — responses in blues, stable orange, progression vermillion
+COLOURS = {Response.CR.value: "#0072B2", Response.PR.value: "#56B4E9",
+           Response.SD.value: "#E69F00", Response.PD.value: "#D55E00",
+           Response.NE.value: "#999999"}
+#: further groups (e.g. HTB categories), from the same palette
+OTHER_COLOURS = ("#009E73", "#CC79A7", "#0072B2", "#E69F00", "#000000", "#56B4E9")
+#: a spider plot draws at most this many patients (a seeded random sample beyond)
+SPIDER_MAX = 300
 
 
 def new_figure(width: float = 7.0, height: float = 4.2) -> Any:
@@ -57,14 +63,19 @@ def _threshold_lines(ax: Any, crit: str) -> tuple[float, float]:
 
 
 def waterfall(best: pd.DataFrame, crit: str) -> Any:
-    """Best % change of the target sum from baseline per patient, sorted, coloured by category."""
+    """Best % change of the target sum from baseline per patient, sorted, coloured by category
+    (one filled outline per category, so that 200 000 bars draw as fast as 20)."""
     sub = best[(best["criterion"] == crit) & best["best_pct"].notna()].sort_values(
-        "best_pct", ascending=False)
+        "best_pct", ascending=False, kind="stable")
     fig = new_figure()
     ax = fig.add_subplot()
-    x = np.arange(len(sub))
-    ax.bar(x, sub["best_pct"].clip(upper=100), width=1.0,
-           color=[COLOURS[c] for c in sub["category"]], edgecolor="none")
+    values = sub["best_pct"].clip(upper=100).to_numpy(float)
+    edges = np.arange(len(sub) + 1) - 0.5
+    cats = sub["category"].to_numpy()
+    for c in CATEGORIES:
+        mine = cats == c
+        if mine.any():
+            ax.stairs(np.where(mine, values, 0.0), edges, fill=True, color=COLOURS[c], lw=0)
     pr, pd_ = _threshold_lines(ax, crit)
     ax.text(len(sub) - 0.5, pd_ + 1, percent(pd_), ha="right", va="bottom", fontsize=8)
     ax.text(len(sub) - 0.5, pr - 1, percent(pr), ha="right", va="top", fontsize=8)
@@ -78,24 +89,64 @@ def waterfall(best: pd.DataFrame, crit: str) -> Any:
     return fig
 
 
-def spider(tp: pd.DataFrame, best: pd.DataFrame, crit: str) -> Any:
-    """% change of the sum from baseline over time, one line per patient, coloured by category."""
-    sub = tp[(tp["criterion"] == crit)]
+def until_progression(tp: pd.DataFrame) -> pd.DataFrame:
+    """Each patient's time points up to and including the first PD (the course after a PD is no
+    longer the response to the treatment read), with ``is_pd`` marking that time point."""
+    tp = tp.sort_values(["patient_id", "weeks"], kind="stable")
+    if "overall_response" not in tp.columns:
+        return tp.assign(is_pd=False)
+    is_pd = tp["overall_response"].astype(str).eq(Response.PD.value)
+    before = is_pd.groupby(tp["patient_id"]).cumsum() - is_pd.astype(int)
+    kept = tp[before.eq(0)]
+    return kept.assign(is_pd=is_pd[before.eq(0)])
+
+
+def spider(tp: pd.DataFrame, best: pd.DataFrame, crit: str, seed: int = 0) -> Any:
+    """% change of the sum from baseline over time, one line per patient, coloured by category;
+    each line stops at the patient's first PD, marked ×. Beyond :data:`SPIDER_MAX` patients a
+    seeded random sample is drawn (the title says so), with each category's median line."""
+    from matplotlib.collections import LineCollection
+
+    sub = until_progression(tp[tp["criterion"] == crit].dropna(subset=["weeks", "pct"]))
     cat = best[best["criterion"] == crit].set_index("patient_id")["category"]
+    patients = sub["patient_id"].unique()
+    total = len(patients)
+    shown, full = patients, sub
+    if total > SPIDER_MAX:
+        shown = np.sort(np.random.default_rng(seed).choice(patients, SPIDER_MAX, replace=False))
+        sub = sub[sub["patient_id"].isin(shown)]
     fig = new_figure()
     ax = fig.add_subplot()
-    few = sub["patient_id"].nunique() <= 20  # few patients: thicker lines, time points marked
-    for pid, g in sub.groupby("patient_id", sort=False):
-        g = g.sort_values("weeks")
-        ax.plot(g["weeks"], g["pct"], color=COLOURS.get(cat.get(pid, NOT_EVALUABLE), "#999"),
-                lw=1.8 if few else 0.7, alpha=0.9 if few else 0.6, marker="o" if few else None,
-                ms=4)
+    few = len(shown) <= 20  # few patients: thicker lines, time points marked
+    sub = sub.assign(category=sub["patient_id"].map(cat).fillna(NOT_EVALUABLE))
+    for c, g in sub.groupby("category", sort=False):
+        lines = [np.column_stack([p["weeks"].to_numpy(float), p["pct"].to_numpy(float)])
+                 for _, p in g.groupby("patient_id", sort=False)]
+        colour = COLOURS.get(str(c), "#999")
+        ax.add_collection(LineCollection(lines, colors=colour, lw=1.8 if few else 0.7,
+                                         alpha=0.9 if few else 0.6))
+        if few:
+            ax.plot(g["weeks"], g["pct"], "o", color=colour, ms=4, ls="none")
+        marks = g[g["is_pd"]]
+        ax.plot(marks["weeks"], marks["pct"].clip(upper=300), "x", color=darker(colour),
+                ms=5 if few else 3.5, mew=1.2, ls="none")
+    if total > SPIDER_MAX:  # the median of every patient, not only those drawn
+        full = full.assign(category=full["patient_id"].map(cat).fillna(NOT_EVALUABLE))
+        for c, g in full.groupby("category", sort=False):
+            med = g.assign(w=(g["weeks"] / 12).round() * 12).groupby("w")["pct"].median()
+            ax.plot(med.index, med.to_numpy(), color=darker(COLOURS.get(str(c), "#999"), 0.6),
+                    lw=2.4)
     _threshold_lines(ax, crit)
+    ax.set_xlim(-1, max(float(sub["weeks"].max()) if len(sub) else 1.0, 1.0) * 1.03)
     ax.set_ylim(-105, max(105.0, min(float(sub["pct"].max(skipna=True) or 0) + 5, 300)))
     ax.set_xlabel("weeks since baseline")
     ax.set_ylabel("change of the sum from baseline (%)")
-    ax.set_title(f"{CRITERION_NAME[crit]}: spider plot (n = {sub['patient_id'].nunique()})")
-    _legend(ax, [c for c in CATEGORIES if (cat == c).any()], "best response", loc="lower left")
+    title = f"{CRITERION_NAME[crit]}: spider plot (n = {total}"
+    title += (f"; {len(shown)} drawn at random, seed {seed})\nbold: median of all {total} per "
+              "category; " if total > SPIDER_MAX else ")\n")
+    ax.set_title(title + "× first PD, where the line stops", fontsize=9.5)
+    _legend(ax, [c for c in CATEGORIES if (sub["category"] == c).any()], "best response",
+            loc="outside")
     return fig
 
 
@@ -158,7 +209,11 @@ def _rect(x: float, y: float, w: float, h: float, colour: str) -> Any:
 def _legend(ax: Any, cats: list[str], title: str, loc: str = "upper right") -> None:
     from matplotlib.patches import Patch
 
-    if cats:
+    if cats and loc == "outside":  # right of the axes: lines never hide under it
+        ax.legend(handles=[Patch(color=COLOURS[c], label=c) for c in cats], title=title,
+                  fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False)
+    elif cats:
         ax.legend(handles=[Patch(color=COLOURS[c], label=c) for c in cats], title=title,
                   fontsize=8, title_fontsize=8, loc=loc, frameon=False,
                   ncols=len(cats) if loc == "lower left" else 1)

@@ -77,6 +77,8 @@ class Inputs:
     htb: pd.Series | None
     #: what the reader of the report should know about these choices
     notes: list[str] = field(default_factory=list)
+    #: the clinical table's other columns (``patient_id`` and the covariates, as text), if any
+    covariates: pd.DataFrame | None = None
 
     @property
     def criteria(self) -> list[str]:
@@ -92,7 +94,7 @@ def load(responses: str | Path | pd.DataFrame, bor: str | Path | pd.DataFrame | 
     if tp_all.empty:
         raise ReportInputError("the responses CSV has no rows")
     bor_all = None if bor is None else _read(bor, *BOR)
-    clin = None if clinical is None else read_clinical(clinical)
+    clin, covariates = (None, None) if clinical is None else clinical_parts(clinical)
     notes: list[str] = []
     chosen = _choose_reader(tp_all, reader, notes)
     if bor_all is not None:
@@ -104,7 +106,7 @@ def load(responses: str | Path | pd.DataFrame, bor: str | Path | pd.DataFrame | 
         notes.append("No BOR file given: categories are the overall response at follow-up "
                      f"{followup}; give --bor BOR.csv for the best overall response.")
     return Inputs(tp_all, tp, best, basis, chosen, bor_all, clin, followup, _baseline_htb(tp),
-                  notes)
+                  notes, covariates)
 
 
 def _name(source: object, default: str) -> str:
@@ -161,6 +163,13 @@ def _numbers(frame: pd.DataFrame, column: str, where: str, integer01: bool = Fal
 def read_clinical(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     """The clinical table: ``patient_id`` and at least one complete pair of
     ``os_months, os_event`` / ``pfs_months, pfs_event`` (event 1 = died / progressed, 0 = censored)."""
+    return clinical_parts(source)[0]
+
+
+def clinical_parts(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                 pd.DataFrame | None]:
+    """The clinical table (:func:`read_clinical`) and its other columns — ``patient_id`` and
+    each further column as stripped text, empty cells missing — or None when it has none."""
     frame = _read(source, "clinical CSV (patient_id, os_months, os_event, pfs_months, pfs_event)",
                   ("patient_id",))
     where = "clinical CSV" if isinstance(source, pd.DataFrame) else str(source)
@@ -176,7 +185,14 @@ def read_clinical(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if dup.any():
         raise ReportInputError(f"{where}: patient {out['patient_id'][dup].iloc[0]} is listed more "
                                "than once; give one row per patient")
-    return out
+    used = {"patient_id", *(f"{e}_{x}" for e in ENDPOINTS for x in ("months", "event"))}
+    others = [c for c in frame.columns if c not in used]
+    if not others:
+        return out, None
+    covariates = pd.DataFrame({"patient_id": out["patient_id"]})
+    for c in others:
+        covariates[str(c)] = frame[c].astype("string").str.strip().replace("", pd.NA)
+    return out, covariates
 
 
 def _category(label: Any) -> str:
@@ -228,7 +244,7 @@ def _best(tp: pd.DataFrame, bor: pd.DataFrame | None, followup: int, confirmed: 
         b = bor[bor["reader_id"] == reader]
         out = pd.DataFrame({"patient_id": b["patient_id"], "criterion": b["criterion"],
                             "category": b[col].map(_category)})
-        basis = ("confirmed " if confirmed else "") + "best overall response"
+        basis = ("confirmed " if confirmed else "unconfirmed ") + "best overall response"
     else:
         follow = follow.sort_values("date")
         follow = follow.assign(k=follow.groupby(["patient_id", "criterion"]).cumcount() + 1)

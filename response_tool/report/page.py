@@ -9,7 +9,7 @@ from response_tool.domain.vocabulary import ADJUDICATOR
 from response_tool.report import figures, tables
 from response_tool.report.context import Context
 from response_tool.report.inputs import AS_CATEGORY, CRITERIA, CRITERION_NAME, CROSSED
-from response_tool.report.tables import ON_SCALE, fmt
+from response_tool.report.tables import ON_SCALE, kappa_text
 
 #: "RECIST 1.1 × mRECIST"
 _CROSSED = " × ".join(CRITERION_NAME[c] for c in CROSSED)
@@ -31,10 +31,11 @@ def cross_section(ctx: Context) -> str:
     cross, stats = tables.cross_table(ctx.inputs.best)
     if not stats:
         return ""
+    n = stats["n_on_scale"]
     text = (f"<p>{stats['n']} patients assessed by both; identical category in "
-            f"{stats['concordance_pct']} %; Cohen κ {fmt(stats['cohen_kappa'])}, linearly "
-            f"weighted κ {fmt(stats['weighted_kappa_linear'])} (on {'/'.join(ON_SCALE)}, "
-            f"n = {stats['n_on_scale']}).</p>")
+            f"{stats['concordance_pct']} %; Cohen κ {kappa_text(stats['cohen_kappa'], n)}, "
+            f"linearly weighted κ {kappa_text(stats['weighted_kappa_linear'], n)} (on "
+            f"{'/'.join(ON_SCALE)}, n = {n}).</p>")
     rows, cols = (CRITERION_NAME[c] for c in CROSSED)
     return (f"<h2>{_CROSSED}</h2>" + text
             + ctx.table("recist_x_mrecist", cross, index=True)
@@ -92,6 +93,17 @@ def agreement_section(ctx: Context) -> str:
             + ctx.table("agreement", summary))
 
 
+def _which_bor(ctx: Context) -> str:
+    """Which BOR the categories are, in words: confirmed or not, and how to get the other."""
+    if ctx.inputs.bor is None:
+        return ""
+    if ctx.inputs.basis.startswith("confirmed"):
+        return (" (the BOR file's confirmed_best_overall_response: a CR or PR counts only "
+                "when a later scan confirms it)")
+    return (" (the BOR file's best_overall_response, unconfirmed: a single CR or PR scan "
+            "counts; report --confirmed uses the confirmed BOR)")
+
+
 _CSS = """body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;
 margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;
 border-bottom:1px solid #ddd}table.t{border-collapse:collapse;font-size:.85em;margin:.5em 0}
@@ -107,6 +119,6 @@ def page(ctx: Context, sections: list[str]) -> str:
     return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Response report</title>"
             f"<style>{_CSS}</style><h1>Tumour response report</h1>"
             f"<p>Reader {html.escape(ctx.inputs.reader)}; categories: "
-            f"{html.escape(ctx.inputs.basis)}. "
+            f"{html.escape(ctx.inputs.basis)}{html.escape(_which_bor(ctx))}. "
             f"Written by response-tool ({rules} rules with their sources: "
             "docs/criteria.md).</p>" + notes + "".join(sections) + "</html>\n")

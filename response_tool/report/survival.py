@@ -5,6 +5,7 @@ each criterion and by baseline hepatic tumour burden.
 
 from __future__ import annotations
 
+import html
 import math
 import warnings
 from typing import Any
@@ -14,7 +15,7 @@ import pandas as pd
 
 from response_tool.domain.vocabulary import Response
 from response_tool.report.context import Context
-from response_tool.report.figures import COLOURS, darker, new_figure
+from response_tool.report.figures import COLOURS, OTHER_COLOURS, darker, new_figure
 from response_tool.report.inputs import (
     CATEGORIES,
     CRITERION_NAME,
@@ -23,6 +24,14 @@ from response_tool.report.inputs import (
     htb_order,
 )
 
+#: PFS by best response is circular: said once above the curves and the hazard ratios
+CIRCULAR_PFS = (
+    '<p class="note">Progression-free survival by best response is circular: a patient whose '
+    "best response is PD progressed at a scan by definition (often the first), and a "
+    "responder was progression-free at least until the response was seen. Read PFS by "
+    "response as descriptive; a landmark analysis (--landmark MONTHS) compares only "
+    "patients progression-free at the landmark.</p>")
+
 #: the two groups of the responder curves: objective response or not
 RESPONDER, NON_RESPONDER = "responder", "non-responder"
 #: their colours: those of CR and of PD
@@ -30,10 +39,15 @@ _GROUP_COLOURS = {RESPONDER: COLOURS[Response.CR.value],
                   NON_RESPONDER: COLOURS[Response.PD.value]}
 
 
+#: a median (or a CI bound) the curve never reaches: "not reached", as the papers print it
+NOT_REACHED = "NR"
+
+
 def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
-              title: str) -> tuple[Any, pd.DataFrame]:
+              title: str, xlabel: str = "months from baseline") -> tuple[Any, pd.DataFrame]:
     """Kaplan–Meier curves of ``endpoint`` by ``group`` (lifelines), with the log-rank p and the
-    median (95 % CI) per group; returns the figure and the table."""
+    median (95 % CI) per group (:data:`NOT_REACHED` where the curve does not fall to 0.5, or its
+    band does not); returns the figure and the table."""
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import multivariate_logrank_test
     from lifelines.utils import median_survival_times
@@ -50,7 +64,7 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     ticks = np.arange(0, horizon + 1e-9, 12.0 if horizon > 36 else 6.0)
     rows = []
     palette = {**COLOURS, **_GROUP_COLOURS}
-    extra = ["#4575b4", "#fdae61", "#d73027", "#762a83", "#1b9e77"]
+    extra = OTHER_COLOURS
     for k, g in enumerate(groups):
         sub = d[d[group] == g]
         kmf = KaplanMeierFitter()
@@ -75,8 +89,9 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
         med = kmf.median_survival_time_
         med_ci = median_survival_times(kmf.confidence_interval_)
         rows.append({"group": g, "n": len(sub), "events": int(sub[e_col].sum()),
-                     "median_months": _round(med), "median_ci95_low": _round(med_ci.iloc[0, 0]),
-                     "median_ci95_high": _round(med_ci.iloc[0, 1])})
+                     "median_months": _median(med),
+                     "median_ci95_low": _median(med_ci.iloc[0, 0]),
+                     "median_ci95_high": _median(med_ci.iloc[0, 1])})
     p = math.nan
     if len(groups) >= 2:
         with warnings.catch_warnings():
@@ -95,7 +110,7 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
         ax.legend(fontsize=8, frameon=False, loc="upper right")
     risk.set_ylim(-0.6, len(groups) - 0.4)
     risk.set_yticks(range(len(groups)), [str(g) for g in groups][::-1], fontsize=7.5)
-    risk.set_xlabel("months from baseline")
+    risk.set_xlabel(xlabel)
     risk.set_title("number at risk", fontsize=8, loc="left")
     for side in ("top", "right", "left"):
         risk.spines[side].set_visible(False)
@@ -103,11 +118,14 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     return fig, table
 
 
-def _round(x: Any) -> float | None:
+def _median(x: Any) -> float | str | None:
+    """A median or CI bound in months, rounded to 0.1; "NR" when not reached (infinite)."""
     try:
         v = float(x)
     except (TypeError, ValueError):
         return None
+    if math.isinf(v) and v > 0:
+        return NOT_REACHED
     return None if not math.isfinite(v) else round(v, 1)
 
 
@@ -128,12 +146,18 @@ def section(ctx: Context) -> str:
     ctx.say("survival")
     responders = "+".join(RESPONDERS)
     others = "+".join(c for c in CATEGORIES if c not in RESPONDERS)
+    landmark = ("the landmark analysis below compares patients alive and event-free at a "
+                "landmark" if ctx.analysis.landmark_months is not None
+                or ctx.analysis.landmark_followup is not None else
+                "these curves do not use a landmark because none was asked for (a landmark "
+                "leaves out every patient with an event before it, and which time suits a "
+                "study is the study's choice): give --landmark MONTHS or --landmark-followup K")
     parts = ["<h2>Survival by response</h2><p>Kaplan–Meier estimates (lifelines), log-rank test; "
-             "median in months with 95 % CI; ticks mark censored patients. Responders "
-             f"({responders}) "
-             "classified by their best response are favoured by guarantee-time bias (they must "
-             "live long enough to respond): read these curves as descriptive, or classify at a "
-             "fixed follow-up (--followup K without --bor) for a landmark-style comparison.</p>"]
+             f"median in months with 95 % CI ({NOT_REACHED}: not reached); ticks mark censored "
+             f"patients. Patients are classified by their {html.escape(ctx.inputs.basis)} over "
+             f"the whole follow-up, from baseline. Responders ({responders}) so classified are "
+             "favoured by guarantee-time bias (they must live long enough to respond): read "
+             f"these curves as descriptive; {landmark}.</p>"]
     known = set(clin["patient_id"])
     missing = sorted(set(best["patient_id"]) - known)
     if missing:
@@ -141,23 +165,26 @@ def section(ctx: Context) -> str:
                          f"left out of the survival analyses: {', '.join(missing[:10])}"
                          + (" …" if len(missing) > 10 else ""))
     endpoints = [e for e in ENDPOINTS if f"{e}_months" in clin.columns]
+    if "pfs" in endpoints:
+        parts.append(CIRCULAR_PFS)
     for crit in ctx.inputs.criteria:
         data = best[best["criterion"] == crit].merge(clin, on="patient_id")
         data["responder"] = np.where(data["category"].isin(RESPONDERS), RESPONDER,
                                      NON_RESPONDER)
         for e in endpoints:
             name = CRITERION_NAME[crit]
+            circular = " (circular: see above)" if e == "pfs" else ""
             fig, tab = km_groups(data, e, "responder", [RESPONDER, NON_RESPONDER],
                                  f"{ENDPOINTS[e]} by {name} best response: {responders} vs the "
                                  "rest")
             parts.append(ctx.figure(f"km_{e}_{crit}_responders", fig,
                                     f"{ENDPOINTS[e]} by {name} response ({responders} vs "
-                                    f"{others})"))
+                                    f"{others}){circular}"))
             parts.append(ctx.table(f"km_{e}_{crit}_responders", tab))
             fig, tab = km_groups(data, e, "category", list(CATEGORIES),
                                  f"{ENDPOINTS[e]} by {name} response category")
             parts.append(ctx.figure(f"km_{e}_{crit}_categories", fig,
-                                    f"{ENDPOINTS[e]} by {name} category"))
+                                    f"{ENDPOINTS[e]} by {name} category{circular}"))
             parts.append(ctx.table(f"km_{e}_{crit}_categories", tab))
     if htb is not None:
         data = clin.join(htb, on="patient_id").dropna(subset=["htb_category"])

@@ -28,6 +28,8 @@ from response_tool.report.inputs import (
 #: the rates of the distribution table: name → the categories counted
 RATES = {f"ORR ({'+'.join(RESPONDERS)})": RESPONDERS,
          f"DCR ({'+'.join(DISEASE_CONTROL)})": DISEASE_CONTROL}
+#: κ needs two patients or more (with one, it is 0 or undefined whatever the agreement)
+MIN_KAPPA_N = 2
 #: the ordered categories κ is computed on (NE is not on the scale)
 ON_SCALE = tuple(c for c in CATEGORIES if c != NOT_EVALUABLE)
 
@@ -79,11 +81,22 @@ def cross_table(best: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     a = on_scale[rows].map(code).to_numpy()
     b = on_scale[cols].map(code).to_numpy()
     k = len(ON_SCALE)
+    enough = len(a) >= MIN_KAPPA_N  # one patient: κ is 0 or undefined whatever the agreement
     stats = {"n": len(wide), "n_on_scale": len(on_scale),
              "concordance_pct": round(100 * float(np.mean(wide[rows] == wide[cols])), 1),
-             "cohen_kappa": cohen_kappa(a, b, k) if len(a) else math.nan,
-             "weighted_kappa_linear": cohen_kappa(a, b, k, "linear") if len(a) else math.nan}
+             "cohen_kappa": cohen_kappa(a, b, k) if enough else math.nan,
+             "weighted_kappa_linear": cohen_kappa(a, b, k, "linear") if enough else math.nan}
     return table, stats
+
+
+def kappa_text(value: float, n: int) -> str:
+    """κ with three decimals, or why it is "not computable": fewer than two patients, or every
+    patient in the same category under both (chance agreement 1)."""
+    if n < MIN_KAPPA_N:
+        return f"not computable (n = {n})"
+    if not math.isfinite(value):
+        return "not computable (one category only)"
+    return f"{value:.3f}"
 
 
 def by_htb(best: pd.DataFrame, htb: pd.Series) -> pd.DataFrame:
@@ -111,6 +124,10 @@ def agreement_summary(responses: pd.DataFrame, bor: pd.DataFrame | None, followu
                             seed=seed)
         except AgreementInputError as exc:
             rows.append({"criterion": CRITERION_NAME[crit], "note": str(exc)})
+            continue
+        if res["n_complete"] < MIN_KAPPA_N:
+            rows.append({"criterion": CRITERION_NAME[crit], "n": res["n_complete"],
+                         "note": f"not computable (n = {res['n_complete']} complete case(s))"})
             continue
         row = {"criterion": CRITERION_NAME[crit], "compared": res["compared"],
                "readers": ", ".join(res["readers"]), "n": res["n_complete"],

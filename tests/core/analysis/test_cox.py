@@ -154,3 +154,25 @@ def test_bad_covariates_are_one_line_errors(names, refs, message):
     d["one"] = "x"
     with pytest.raises(ReportInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         cox.fit(d, "os_months", "os_event", names, references=refs)
+
+
+def test_many_tied_times_converge_and_equal_phreg():
+    """PFS ends at scans every 12 weeks: most event times are tied, and every PD patient has
+    an event (the cohort's PFS by mRECIST, on which lifelines' full Newton step diverges)."""
+    rng = np.random.default_rng(11)
+    n = 300
+    cat = rng.choice(["CR", "PR", "SD", "PD"], n, p=[0.06, 0.57, 0.24, 0.13])
+    scan = 84 / 30.44
+    rate = np.select([cat == "CR", cat == "PR", cat == "PD"], [0.03, 0.035, 1.5], 0.1)
+    t = np.ceil(rng.exponential(1 / rate) / scan) * scan
+    c = rng.uniform(24, 72, n)
+    d = pd.DataFrame({"category": cat, "t": np.minimum(t, c).round(2), "e": (t <= c) * 1})
+    m = cox.fit(d, "t", "e", ["category"], references={"category": "SD"})
+    assert not any("did not converge" in n for n in m.notes)
+    x = pd.DataFrame({k: (d.category == k) * 1.0 for k in ("CR", "PD", "PR")})
+    # statsmodels' own Newton steps diverge here too (NaN): its quasi-Newton optimiser does not
+    with np.errstate(all="ignore"):
+        ref = sm.PHReg(d["t"], x, status=d["e"], ties="efron").fit(
+            method="bfgs", maxiter=1000, gtol=1e-8)
+    for k, coef in zip(("CR", "PD", "PR"), ref.params, strict=True):
+        assert m.coef[f"category={k}"] == pytest.approx(coef, abs=1e-3), k
