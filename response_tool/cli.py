@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "response_tool.commands.dicom_export",
     "response_tool.commands.dicom_import",
     "response_tool.commands.store_export",
+    "response_tool.commands.pacs",
 )
 
 EXIT_OK = 0
