@@ -107,6 +107,11 @@ class Lesion:
         object.__setattr__(self, "override_reason", str(self.override_reason or ""))
 
 
+#: How a stored line came to be (issue 12): drawn by the reader, proposed by click-to-measure and
+#: accepted as it was, or proposed and then edited by the reader.
+LINE_ORIGINS = ("drawn", "proposed", "edited")
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
     """One lesion at one time point: status, diameters (mm), the lines they were drawn as, and
@@ -128,9 +133,21 @@ class Measurement:
     slice_index: int | None = None
     #: where a non-target or new lesion was marked with a click
     mark_point: Point | None = None
+    #: how each line came to be: ``long:proposed,viable:edited`` (:data:`LINE_ORIGINS`; a line
+    #: not named was drawn by hand or predates click-to-measure)
+    origins: str = ""
 
     def __post_init__(self) -> None:
         where = f"{self.lesion_id} ({self.date})"
+        origins = {}
+        for part in filter(None, (self.origins or "").split(",")):
+            kind, _, origin = part.partition(":")
+            if kind not in {k.value for k in DiameterKind} or origin not in LINE_ORIGINS:
+                raise ResponseToolError(f"{where}: line origin {part!r}: write kind:origin with a "
+                                        f"kind of {', '.join(DiameterKind)} and an origin of "
+                                        f"{', '.join(LINE_ORIGINS)}")
+            origins[kind] = origin
+        object.__setattr__(self, "origins", ",".join(f"{k}:{v}" for k, v in sorted(origins.items())))
         object.__setattr__(self, "date", iso_date(self.date, f"{self.lesion_id}: date"))
         try:
             object.__setattr__(self, "status", Status(self.status))
@@ -145,6 +162,22 @@ class Measurement:
         object.__setattr__(self, "mark_point", _point(self.mark_point, "mark_point", where))
         if self.slice_index is not None:
             object.__setattr__(self, "slice_index", int(self.slice_index))
+
+    def origin(self, kind: DiameterKind) -> str:
+        """How the line of ``kind`` came to be: drawn, proposed (accepted as proposed), edited."""
+        for part in filter(None, self.origins.split(",")):
+            k, _, origin = part.partition(":")
+            if k == DiameterKind(kind).value:
+                return origin
+        return "drawn"
+
+    def with_origin(self, kind: DiameterKind, origin: str | None) -> str:
+        """``origins`` with the line of ``kind`` set to ``origin`` (None: forgotten)."""
+        parts = {p.partition(":")[0]: p.partition(":")[2] for p in filter(None, self.origins.split(","))}
+        parts.pop(DiameterKind(kind).value, None)
+        if origin not in (None, "drawn"):
+            parts[DiameterKind(kind).value] = str(origin)
+        return ",".join(f"{k}:{v}" for k, v in sorted(parts.items()))
 
     def diameter(self, kind: DiameterKind) -> float | None:
         """The diameter of ``kind`` in mm (None: not measured)."""

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS measurements (
     status TEXT NOT NULL, long_axis_mm REAL, short_axis_mm REAL, viable_long_axis_mm REAL,
     long_endpoints TEXT, short_endpoints TEXT, viable_endpoints TEXT,
     series_uid TEXT, viable_series_uid TEXT, phase TEXT, viable_phase TEXT, slice_index INTEGER,
-    updated TEXT NOT NULL, mark_point TEXT,
+    updated TEXT NOT NULL, mark_point TEXT, origins TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (read_id, lesion_id, date),
     FOREIGN KEY (read_id, lesion_id) REFERENCES lesions(read_id, lesion_id) ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS burden (
@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS burden_outlines (
 CREATE TABLE IF NOT EXISTS phase_overrides (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, series_uid TEXT NOT NULL,
     phase TEXT NOT NULL, PRIMARY KEY (read_id, series_uid));
+CREATE TABLE IF NOT EXISTS registrations (
+    read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, date TEXT NOT NULL,
+    transform TEXT NOT NULL, PRIMARY KEY (read_id, date));
 CREATE TABLE IF NOT EXISTS history (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE,
@@ -61,7 +64,8 @@ CREATE INDEX IF NOT EXISTS history_read ON history (read_id, grp);
 #: The measurement fields a caller may set (the columns of ``measurements`` but the keys).
 MEASUREMENT_FIELDS = ("status", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm",
                       "long_endpoints", "short_endpoints", "viable_endpoints", "series_uid",
-                      "viable_series_uid", "phase", "viable_phase", "slice_index", "mark_point")
+                      "viable_series_uid", "phase", "viable_phase", "slice_index", "mark_point",
+                      "origins")
 _JSON = ("long_endpoints", "short_endpoints", "viable_endpoints", "mark_point")
 LESION_COLUMNS = "lesion_id, role, organ, is_nodal, override_reason"
 #: one statement writes a whole measurement (insert, or replace the row's values)
@@ -84,6 +88,8 @@ def migrate(db: sqlite3.Connection) -> None:
     columns = {r[1] for r in db.execute("PRAGMA table_info(measurements)")}
     if "mark_point" not in columns:  # stores written before lesion marks existed
         db.execute("ALTER TABLE measurements ADD COLUMN mark_point TEXT")
+    if "origins" not in columns:  # stores written before click-to-measure (issue 12)
+        db.execute("ALTER TABLE measurements ADD COLUMN origins TEXT NOT NULL DEFAULT ''")
     columns = {r[1] for r in db.execute("PRAGMA table_info(reads)")}
     if "version" not in columns:  # stores written before the version check (schema 1)
         db.execute("ALTER TABLE reads ADD COLUMN version INTEGER NOT NULL DEFAULT 0")

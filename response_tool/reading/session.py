@@ -41,12 +41,13 @@ from response_tool.criteria.baseline import (
 )
 from response_tool.domain import geometry
 from response_tool.domain.errors import ResponseToolError
-from response_tool.domain.model import Lesion, Measurement, Read, TimePoint, iso_date
+from response_tool.domain.model import LINE_ORIGINS, Lesion, Measurement, Read, TimePoint, iso_date
 from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 
 from . import rules
 from ._history import Edit
 from ._rows import measurement_params
+from .propagation import Propagating
 from .store import ReadKey, ReadStore, next_lesion_id
 
 #: diameter kinds in the order the panel offers them
@@ -66,6 +67,8 @@ class LineRecord:
     series_uid: str | None = None
     phase: str | None = None
     slice_index: int | None = None
+    #: drawn by hand, proposed by click-to-measure and accepted, or proposed then edited
+    origin: str = "drawn"
 
 
 def _state(m: Measurement | None) -> list[Any] | None:
@@ -88,7 +91,7 @@ class LesionRow:
 
 
 @dataclass
-class ReadingSession:
+class ReadingSession(Propagating):
     store: ReadStore
     key: ReadKey
     dates: list[str]                      # time points, baseline first
@@ -251,9 +254,13 @@ class ReadingSession:
         les = self.lesion(lesion_id)
         pts = np.asarray(line.endpoints_mm, dtype=float)
         length = round(geometry.length_mm(pts[0], pts[1]), 2)
+        if line.origin not in LINE_ORIGINS:
+            raise ResponseToolError(f"line origin {line.origin!r}: use one of {', '.join(LINE_ORIGINS)}")
+        old = self.measurement(lesion_id) or Measurement(lesion_id, self.current)
         changes: dict[str, Any] = {kind.column: length, kind.endpoints: pts.tolist(),
                                    "status": Status.PRESENT if les.role == Role.NON_TARGET
-                                   else Status.MEASURED}
+                                   else Status.MEASURED,
+                                   "origins": old.with_origin(kind, line.origin)}
         if kind == DiameterKind.VIABLE:
             changes.update(viable_series_uid=line.series_uid, viable_phase=line.phase)
         else:
@@ -295,7 +302,8 @@ class ReadingSession:
         if m.status == Status.MEASURED and all(v is None for v in left):
             self._put(None, lesion_id, date)
         else:
-            self._change(lesion_id, date, **{kind.column: None, kind.endpoints: None})
+            self._change(lesion_id, date, **{kind.column: None, kind.endpoints: None,
+                                             "origins": m.with_origin(kind, None)})
         self.refresh()
 
     def no_enhancement(self, lesion_id: str) -> None:

@@ -73,6 +73,7 @@ from ._checks import store_date as _date
 from ._copies import SeveralReaders
 from ._errors import checkpoint_and_close, store_error
 from ._history import Edit, ReadHistory
+from ._registrations import Registrations
 from ._rows import (
     LESION_COLUMNS,
     SCHEMA,
@@ -120,7 +121,7 @@ class ReadKey:
     reader_id: str
 
 
-class ReadStore(ReadVersions, ReadHistory, SeveralReaders, OverridesAndBurden):
+class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, OverridesAndBurden):
     """Reads saved transactionally in one SQLite file (see the module docstring).
 
     ``busy_timeout_s``: how long a write waits for another writer (default

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_session import BASE, FU1, FU2, line, read_baseline
 
-from response_tool.domain.errors import StoreError
-from response_tool.reading.session import ReadingSession
+from response_tool.domain.errors import ResponseToolError, StoreError
+from response_tool.reading.session import LineRecord, ReadingSession
 from response_tool.reading.store import ReadStore
 
 
@@ -123,3 +123,20 @@ def test_an_edit_still_costs_five_statements_with_its_history_row(store_path):
     s.store.trace(None)
     assert len(statements) <= 5, statements
     assert any("INSERT INTO history" in x for x in statements)
+
+
+@pytest.mark.parametrize("origin", ["drawn", "proposed", "edited"])
+def test_a_stored_line_says_whether_it_was_proposed_edited_or_drawn(store_path, origin):
+    s = open_session(store_path)
+    t1 = s.new_lesion("target", "liver")
+    ends = [[40.0, 100.0, 50.0], [40.0, 100.0, 90.0]]
+    s.record_line(t1, "long", LineRecord(ends, origin=origin))
+    s.record_line(t1, "viable", LineRecord(ends, phase="arterial", origin="proposed"))
+    s.store.close()
+    again = open_session(store_path)
+    m = again.measurement(t1)
+    assert (m.origin("long"), m.origin("viable"), m.origin("short")) == (origin, "proposed", "drawn")
+    again.clear_diameter(t1, "viable")
+    assert again.measurement(t1).origin("viable") == "drawn"
+    with pytest.raises(ResponseToolError, match="line origin"):
+        again.record_line(t1, "long", LineRecord(ends, origin="guessed"))
