@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "response_tool.commands.dicom_import",
     "response_tool.commands.store_export",
     "response_tool.commands.pacs",
+    "response_tool.commands.sdtm",
 )
 
 EXIT_OK = 0
