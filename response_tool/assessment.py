@@ -307,9 +307,29 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
     }, columns=list(BOR_COLUMNS))
 
 
-def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions) -> pd.DataFrame:
+def _bucket_responses(args: tuple[pd.DataFrame, AssessmentOptions]) -> pd.DataFrame:
+    return timepoint_responses(*args)
+
+
+def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions, jobs: int = 1
+                        ) -> pd.DataFrame:
     """Every criterion's time-point responses for a validated table, one block per read:
-    RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`)."""
+    RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`).
+
+    ``jobs`` > 1: the reads are split into that many buckets of whole patients (by a hash of
+    the patient id, so a patient's readers stay together) and assessed in as many processes;
+    reads are independent, so the result is the same table, in the same order."""
+    if jobs > 1 and frame["_read"].nunique() >= 2 * jobs:
+        from concurrent.futures import ProcessPoolExecutor
+
+        patient = pd.util.hash_array(frame["patient_id"].astype(str).to_numpy(dtype=object))
+        bucket = (patient % np.uint64(jobs)).astype(np.int64)
+        parts = [(frame[bucket == b], protocol) for b in range(jobs) if (bucket == b).any()]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(_bucket_responses, parts))
+        tps = pd.concat(done, ignore_index=True)
+        order = np.lexsort((np.arange(len(tps)), tps["_read"].to_numpy()))
+        return tps.iloc[order].reset_index(drop=True)
     prepared = prepare(frame)
     parts = [assess_prepared(prepared, c, protocol) for c in CRITERIA if c in protocol.criteria]
     tps = pd.concat(parts, ignore_index=True)
@@ -366,7 +386,7 @@ def _imputed_notes(frame: pd.DataFrame, how: str | None) -> tuple[str, ...]:
 
 
 def assess(measurements: object, protocol: AssessmentOptions | None = None, *, burden: object = None,
-           htb_scheme: str = "liu2022", impute_partial_dates: str | None = None,
+           htb_scheme: str = "liu2022", impute_partial_dates: str | None = None, jobs: int = 1,
            **options: object) -> AssessmentResult:
     """Assess every patient × reader in ``measurements`` under each criterion of ``protocol``.
 
@@ -375,12 +395,13 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
     :func:`response_tool.burden.read_burden_table`); its HTB %, category under ``htb_scheme`` and
     method join the time points. ``impute_partial_dates`` (``first``, ``mid``, ``last``): how a
     partial date (``2014-02``) is completed; by default it is refused. The rows completed are
-    listed in :attr:`AssessmentResult.input_notes`.
+    listed in :attr:`AssessmentResult.input_notes`. ``jobs``: processes for the time-point
+    responses (:func:`timepoint_responses`); the result is the same for any number.
     """
     protocol = protocol or AssessmentOptions(**options)  # type: ignore[arg-type]
     frame, link_notes = fold_links(_to_frame(measurements, impute_partial_dates),
                                    protocol.too_small_mm)
-    tps = with_burden(timepoint_responses(frame, protocol), burden, htb_scheme)
+    tps = with_burden(timepoint_responses(frame, protocol, jobs), burden, htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria),

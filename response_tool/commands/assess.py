@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from response_tool.assessment import AssessmentOptions, assess
-from response_tool.criteria import CRITERIA
-from response_tool.io.export import ExportOptions
-from response_tool.io.output import Output, check_files
-
 
 def add_parser(sub: Any) -> None:
+    from response_tool.criteria import CRITERIA
+    from response_tool.criteria.options import AssessmentOptions
+
     d = AssessmentOptions()
     p = sub.add_parser(
         "assess", help="RECIST 1.1 / mRECIST responses from a measurements CSV",
@@ -43,6 +41,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mrecist-pd-min-mm", type=float, default=d.mrecist_pd_min_mm,
                    help="absolute increase over the nadir also needed for mRECIST target PD "
                         f"(default {d.mrecist_pd_min_mm:g}: none, as in Lencioni 2010; 5 = RECIST's)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="processes to assess with (whole patients per process; the same result "
+                        "for any N; default 1)")
     p.add_argument("--impute-partial-dates", choices=("first", "mid", "last"),
                    help="complete a partial date (2014-02, 2014: ISO 8601 / SDTM) to the first, "
                         "middle (15th; 1 July) or last day of its month (year); the rows completed "
@@ -97,6 +98,10 @@ def warnings_path(output: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from response_tool.assessment import AssessmentOptions, assess
+    from response_tool.io.export import ExportOptions
+    from response_tool.io.output import Output, check_files
+
     export = ExportOptions.from_cli(args.pseudonymise, args.shift_dates)
     warnings = Path(args.warnings) if args.warnings else warnings_path(args.output)
     outputs = [Output(args.output, "-o", "responses.csv")]
@@ -119,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd,
         equivocal_new_lesion_backdates_pd=args.equivocal_new_lesion_backdates_pd)
     result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme,
-                    impute_partial_dates=args.impute_partial_dates).exported(export)
+                    impute_partial_dates=args.impute_partial_dates,
+                    jobs=max(1, args.jobs)).exported(export)
     responses, bor = targets[0], (targets[1] if args.bor else None)
     result.to_csv(responses, bor, targets[-1])
     print(result.summary())

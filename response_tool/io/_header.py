@@ -4,8 +4,11 @@ Scanning a patient folder reads thousands of headers, and pydicom's general pars
 value conversion costs about 1 ms per file. For the common case — Part 10 files in explicit VR
 little endian, defined-length elements before PixelData — this module walks the elements itself,
 keeps only :data:`KEYWORDS`, and records where PixelData starts (so the pixels can later be read
-straight into the volume). Anything else (implicit VR, big endian, deflate, undefined-length
-sequences, a file that ends early) falls back to pydicom, which yields the same :class:`Header`.
+straight into the volume). It reads explicit and implicit VR little endian — implicit VR, the
+commonest PACS export, takes each element's VR from the data dictionary — and steps over
+sequences of defined or undefined length (items and delimiters). Anything else (big endian,
+deflate, a file that ends early, a malformed sequence) falls back to pydicom, which yields the
+same :class:`Header` or says what is wrong.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pydicom
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -36,6 +39,10 @@ _INTS = {"SeriesNumber", "AcquisitionNumber", "InstanceNumber", "Rows", "Columns
          "BitsAllocated", "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames"}
 _STRING_LISTS = {"ImageType"}
 _TAGS = {int(tag_for_keyword(k)): k for k in KEYWORDS}  # type: ignore[arg-type]
+#: implicit VR: the dictionary's VR of each keyword read (binary ones are decoded by VR)
+_IMPLICIT_VR = {t: dictionary_VR(t).split(" or ")[0].encode() for t in _TAGS}
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _PIXEL_DATA = 0x7FE00010
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
              b"UV"}
@@ -112,6 +119,7 @@ class _Reader:
     def __init__(self, fh: Any) -> None:
         self.fh, self.base, self.pos = fh, 0, 0
         self.data = fh.read(_CHUNK)
+        self.implicit = False
 
     def need(self, n: int) -> None:
         while self.pos + n > len(self.data):
@@ -129,9 +137,14 @@ class _Reader:
 
     def element(self) -> tuple[int, bytes, int, int]:
         """(tag, VR, value length, header length) of the element at ``pos``."""
-        self.need(12)
+        self.need(8)
         d, p = self.data, self.pos
         group, elem = struct.unpack_from("<HH", d, p)
+        tag = (group << 16) | elem
+        if self.implicit or group == 0xFFFE:  # implicit VR, items and delimiters: tag + length
+            return tag, _IMPLICIT_VR.get(tag, b"UN"), struct.unpack_from("<I", d, p + 4)[0], 8
+        self.need(12)
+        d = self.data
         vr = d[p + 4:p + 6]
         if vr in _LONG_VRS:
             return (group << 16) | elem, vr, struct.unpack_from("<I", d, p + 8)[0], 12
@@ -140,6 +153,33 @@ class _Reader:
     def value(self, head: int, length: int) -> bytes:
         self.need(head + length)
         return self.data[self.pos + head:self.pos + head + length]
+
+    def skip_sequence(self, depth: int = 0) -> None:
+        """Step over the items of an undefined-length sequence (after its header) and its
+        delimiter; nested sequences of undefined length too."""
+        if depth > 16:
+            raise _Fallback
+        while True:
+            tag, _, length, head = self.element()
+            if tag == _SEQUENCE_END:
+                self.skip(head)
+                return
+            if tag != _ITEM:
+                raise _Fallback
+            if length != _UNDEFINED:
+                self.skip(head + length)
+                continue
+            self.skip(head)
+            while True:  # the item's elements until its delimiter
+                tag, _, length, head = self.element()
+                if tag == _ITEM_END:
+                    self.skip(head)
+                    break
+                if length == _UNDEFINED:
+                    self.skip(head)
+                    self.skip_sequence(depth + 1)
+                else:
+                    self.skip(head + length)
 
 
 def _fast(path: Path) -> Header:
@@ -156,19 +196,26 @@ def _fast(path: Path) -> Header:
             meta[tag & 0xFFFF] = r.value(head, length)
             r.skip(head + length)
         ts = meta.get(0x0010, b"").decode("ascii", "replace").strip(" \x00")
-        if ts != str(ExplicitVRLittleEndian):
+        if ts not in _UNCOMPRESSED_LE:
             raise _Fallback
+        r.implicit = ts == str(ImplicitVRLittleEndian)
         values: dict[str, Any] = {}
         while True:
             tag, vr, length, head = r.element()
             if tag == _PIXEL_DATA:
-                if length == 0xFFFFFFFF:  # encapsulated: not for this path
+                if length == _UNDEFINED:  # encapsulated: not for this path
                     raise _Fallback
                 offset, length_px = r.base + r.pos + head, length
                 break
-            if length == 0xFFFFFFFF or tag > _PIXEL_DATA:
+            if tag > _PIXEL_DATA:
                 raise _Fallback
             keyword = _TAGS.get(tag)
+            if length == _UNDEFINED:  # a sequence (or an undefined-length UN)
+                if keyword is not None:
+                    values[keyword] = _convert(keyword, b"sequence")
+                r.skip(head)
+                r.skip_sequence()
+                continue
             if keyword is not None:
                 values[keyword] = _convert(keyword, _binary(vr, r.value(head, length)))
             r.skip(head + length)

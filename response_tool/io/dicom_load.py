@@ -21,6 +21,8 @@ against the memory available.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -77,40 +79,67 @@ def _stored_dtype(info: SeriesInfo) -> np.dtype:
                           "(8, 16 or 32); re-export the series")
 
 
-def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None) -> None:
-    """Fill ``out`` (n, rows, cols; stored dtype) from the files in sorted order."""
+#: Threads that read (and decode) slices at once: file reads and the pylibjpeg / openjpeg
+#: decoders release the GIL, so slices are read on every core (benchmarks/bench_load.py).
+READ_THREADS = max(1, min(8, os.cpu_count() or 1))
+
+
+def _read_slice(s: Any, target: np.ndarray, frame_bytes: int, fast: bool) -> None:
+    """One file's pixels into ``target`` (its slice of the volume), or a DicomInputError."""
+    try:
+        if fast:
+            with open(s.path, "rb", buffering=0) as fh:
+                fh.seek(s.pixel_offset)
+                got = fh.readinto(memoryview(target).cast("B"))  # type: ignore[attr-defined]
+            if got != frame_bytes:
+                raise DicomInputError(
+                    f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
+                    "the file is damaged — re-export or remove it")
+        else:
+            ds = pydicom.dcmread(s.path)
+            arr = ds.pixel_array
+            if arr.shape != target.shape:
+                raise DicomInputError(
+                    f"{s.path}: image size {arr.shape} differs from the series "
+                    f"{target.shape}; re-export the series")
+            target[...] = arr
+    except DicomInputError:
+        raise
+    except PermissionError as exc:
+        raise DicomInputError(f"{s.path}: {PERMISSION_DENIED}") from exc
+    except Exception as exc:  # pydicom/codec errors: say which file and what to do
+        raise DicomInputError(
+            f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "
+            "damaged or uses a transfer syntax without an installed decoder") from exc
+
+
+def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None,
+                   threads: int | None = None) -> None:
+    """Fill ``out`` (n, rows, cols; stored dtype) from the files in sorted order, each file read
+    once, on ``threads`` threads (default :data:`READ_THREADS`); the first failing file (in
+    slice order) is the error."""
     frame_bytes = info.rows * info.columns * out.dtype.itemsize
     fast = all(s.pixel_offset is not None and s.pixel_length is not None
                and s.pixel_length >= frame_bytes for s in info.slices)
-    for i, s in enumerate(info.slices):
-        target = out[i]
+    threads = READ_THREADS if threads is None else max(1, int(threads))
+    if threads == 1 or len(info.slices) < 4:
+        for i, s in enumerate(info.slices):
+            _read_slice(s, out[i], frame_bytes, fast)
+            if progress is not None:
+                progress(i + 1, info.n_slices)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="response-tool-read") as pool:
+        futures = [pool.submit(_read_slice, s, out[i], frame_bytes, fast)
+                   for i, s in enumerate(info.slices)]
         try:
-            if fast:
-                with open(s.path, "rb", buffering=0) as fh:
-                    fh.seek(s.pixel_offset)  # type: ignore[arg-type]
-                    got = fh.readinto(memoryview(target).cast("B"))  # type: ignore[attr-defined]
-                if got != frame_bytes:
-                    raise DicomInputError(
-                        f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
-                        "the file is damaged — re-export or remove it")
-            else:
-                ds = pydicom.dcmread(s.path)
-                arr = ds.pixel_array
-                if arr.shape != target.shape:
-                    raise DicomInputError(
-                        f"{s.path}: image size {arr.shape} differs from the series "
-                        f"{target.shape}; re-export the series")
-                target[...] = arr
-        except DicomInputError:
+            for done, future in enumerate(futures, start=1):
+                future.result()
+                if progress is not None:
+                    progress(done, info.n_slices)
+        except BaseException:
+            for f in futures:
+                f.cancel()
             raise
-        except PermissionError as exc:
-            raise DicomInputError(f"{s.path}: {PERMISSION_DENIED}") from exc
-        except Exception as exc:  # pydicom/codec errors: say which file and what to do
-            raise DicomInputError(
-                f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "
-                "damaged or uses a transfer syntax without an installed decoder") from exc
-        if progress is not None:
-            progress(i + 1, info.n_slices)
 
 
 def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
