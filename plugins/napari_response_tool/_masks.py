@@ -1,0 +1,66 @@
+"""A mask (DICOM SEG, NIfTI, NRRD) opened as a labels layer on the series it belongs to.
+
+The core aligns the mask onto the series' grid by physical coordinates
+(:func:`response_tool.io.masks.read_label_map`: a SEG with overlapping segments — a tumour inside
+its liver — is read per segment), and the layer gets the series' own placement, so the labels lie
+on the image voxel for voxel. Which image layer: the one of the series a SEG references, else the
+one given, else the selected or first image layer. Qt-free apart from the viewer it is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from response_tool.domain.errors import ResponseToolError
+from response_tool.io.masks import read_label_map
+
+from ._layers import placement_kwargs
+
+
+def referenced_series(path: str | os.PathLike[str]) -> str | None:
+    """The series a DICOM SEG was drawn on (None: not a SEG, or it does not say)."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True,
+                             specific_tags=["Modality", "ReferencedSeriesSequence"])
+    except Exception:  # not DICOM (NIfTI, NRRD): no reference to follow
+        return None
+    refs = ds.get("ReferencedSeriesSequence") or []
+    return str(refs[0].SeriesInstanceUID) if ds.get("Modality") == "SEG" and refs else None
+
+
+def _image_layers(viewer: Any) -> list[Any]:
+    return [layer for layer in viewer.layers
+            if getattr(layer, "metadata", {}).get("response_tool", {}).get("volume") is not None]
+
+
+def mask_layer_data(path: str | os.PathLike[str], image_layer: Any) -> tuple[Any, dict, str]:
+    """napari ``LayerDataTuple`` of the mask at ``path`` on ``image_layer``'s series."""
+    meta = image_layer.metadata["response_tool"]
+    volume = meta["volume"]
+    lm = read_label_map(path, volume, coverage=False)
+    kwargs = {"name": f"{Path(path).name} on {image_layer.name}", "opacity": 0.5,
+              "metadata": {"response_tool": {"mask": str(path), "notes": list(lm.notes),
+                                             "series_instance_uid": meta.get(
+                                                 "series_instance_uid")}},
+              **placement_kwargs(volume)}
+    return lm.labels, kwargs, "labels"
+
+
+def open_mask(viewer: Any, path: str | os.PathLike[str], image_layer: Any = None) -> Any:
+    """Add the mask at ``path`` as a labels layer on its series' image layer; returns it."""
+    images = _image_layers(viewer)
+    if not images:
+        raise ResponseToolError(f"{path}: open its series first (no image layer to place the "
+                                "mask on)")
+    series = referenced_series(path)
+    on_series = [x for x in images
+                 if x.metadata["response_tool"].get("series_instance_uid") == series]
+    if image_layer is None:
+        selected = [x for x in viewer.layers.selection if x in images]
+        image_layer = (on_series or selected or images)[0]
+    data, kwargs, _ = mask_layer_data(path, image_layer)
+    return viewer.add_labels(data, **kwargs)
