@@ -65,6 +65,8 @@ def _threshold_lines(ax: Any, crit: str) -> tuple[float, float]:
 def waterfall(best: pd.DataFrame, crit: str) -> Any:
     """Best % change of the target sum from baseline per patient, sorted, coloured by category
     (one filled outline per category, so that 200 000 bars draw as fast as 20)."""
+    from matplotlib.patches import StepPatch
+
     sub = best[(best["criterion"] == crit) & best["best_pct"].notna()].sort_values(
         "best_pct", ascending=False, kind="stable")
     fig = new_figure()
@@ -73,9 +75,13 @@ def waterfall(best: pd.DataFrame, crit: str) -> Any:
     edges = np.arange(len(sub) + 1) - 0.5
     cats = sub["category"].to_numpy()
     for c in CATEGORIES:
-        mine = cats == c
-        if mine.any():
-            ax.stairs(np.where(mine, values, 0.0), edges, fill=True, color=COLOURS[c], lw=0)
+        at = np.flatnonzero(cats == c)
+        if len(at):  # sorted by change: a category is nearly one block, drawn over its span
+            lo, hi = at[0], at[-1] + 1
+            # as an artist: add_patch would walk its 40 000 vertices for the axis limits,
+            # which are set below
+            ax.add_artist(StepPatch(np.where(cats[lo:hi] == c, values[lo:hi], 0.0),
+                                    edges[lo:hi + 1], fill=True, color=COLOURS[c], lw=0))
     pr, pd_ = _threshold_lines(ax, crit)
     ax.text(len(sub) - 0.5, pd_ + 1, percent(pd_), ha="right", va="bottom", fontsize=8)
     ax.text(len(sub) - 0.5, pr - 1, percent(pr), ha="right", va="top", fontsize=8)
