@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import SimpleITK as sitk
 
 #: More than this share of a mask's liver or tumour volume outside the image: refused.
 OUTSIDE_REFUSE_FRACTION = 0.01
@@ -46,6 +45,7 @@ class OutsideLiver:
 
 def tumour_outside_liver(liver: np.ndarray, tumour: np.ndarray) -> OutsideLiver:
     """Tumour voxels in connected regions that neither overlap nor touch ``liver``."""
+    import SimpleITK as sitk  # here, not at import: `assess` loads no imaging library
     liver = np.asarray(liver, bool)
     tumour = np.asarray(tumour, bool)
     if not (tumour & ~liver).any():

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from response_tool.agreement import CRITERIA, agreement, format_text
+from response_tool.domain.vocabulary import Criterion
 
 
 def add_parser(sub: Any) -> None:
@@ -20,11 +20,11 @@ def add_parser(sub: Any) -> None:
                     "patients with NE or not read by every reader are dropped and counted). "
                     "Reports Fleiss kappa and Gwet AC1 over all readers, Cohen kappa (unweighted "
                     "and linearly weighted) per reader pair, the same for CR vs non-CR, CR+PR vs "
-                    "SD+PD and PD vs non-PD, seeded bootstrap 95 %% CIs, and for the sums ICC(2,1) "
-                    "and Bland-Altman limits (docs/agreement.md). The adjudicated reader ADJ is "
+                    "SD+PD and PD vs non-PD, seeded bootstrap 95 % CIs, and for the sums ICC(2,1) "
+                    "and Bland-Altman limits (docs/research.md). The adjudicated reader ADJ is "
                     "left out unless named with --readers.")
     p.add_argument("responses", help="RESPONSES.csv from `response-tool assess` (several readers)")
-    p.add_argument("--criterion", choices=list(CRITERIA), default="recist1.1",
+    p.add_argument("--criterion", choices=[c.value for c in Criterion], default="recist1.1",
                    help="criterion to compare (default recist1.1)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--followup", type=int, default=1, metavar="K",
@@ -42,6 +42,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from response_tool.agreement import agreement, format_text
+
     readers = [r.strip() for r in args.readers.split(",") if r.strip()] if args.readers else None
     bar = _progress(args.n_boot)
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from response_tool.io import DicomScan, SeriesInfo, scan_dicom
+if TYPE_CHECKING:
+    from response_tool.io import DicomScan, SeriesInfo
 
 
 def add_parser(sub: Any) -> None:
@@ -127,6 +128,8 @@ def format_scan(scan: DicomScan) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from response_tool.io import scan_dicom
+
     show = args.progress or sys.stderr.isatty()
     scan = scan_dicom(args.path, progress=_progress_printer() if show else None)
     if args.image_evidence:
