@@ -121,8 +121,8 @@ def analyse(data: pd.DataFrame, outcome: str, covariates: list[str],
             what: str = "") -> Analysis:
     """Each covariate alone; the model of every covariate with a univariable overall p below
     ``entry_p``; with ``backward_aic`` that model reduced step by step, each step leaving out
-    the term whose removal lowers the AIC most, until none does (every step on the same
-    complete cases, so the AICs compare)."""
+    the term whose removal lowers the AIC most, until none does — possibly down to the
+    intercept alone (every step on the same complete cases, so the AICs compare)."""
     def named(part: str) -> str:
         return f"{what}, {part}" if what else part
 
@@ -142,7 +142,7 @@ def analyse(data: pd.DataFrame, outcome: str, covariates: list[str],
         sample = data.dropna(subset=[outcome, *entered])
         current = fit(sample, outcome, kept, references, fixed, named("AIC-selected"))
         steps.append((list(kept), current.aic))
-        while len(kept) > 1:
+        while kept:  # down to the intercept alone, as R's step() may go
             trials = [(fit(sample, outcome, [k for k in kept if k != drop], references, fixed,
                            named("AIC-selected")), drop) for drop in kept]
             best, drop = min(trials, key=lambda t: t[0].aic if math.isfinite(t[0].aic)

@@ -251,9 +251,10 @@ def logistic_section(ctx: Context) -> str:
             parts.append(ctx.table(f"logistic_{crit}_multivariable", multi,
                                    html_frame=_hidden()))
         if res.selected is not None:
-            steps = "; ".join(f"{' + '.join(t)}: AIC {aic:.2f}" for t, aic in res.steps)
+            steps = "; ".join(f"{' + '.join(t) or 'intercept only'}: AIC {aic:.2f}"
+                              for t, aic in res.steps)
             parts.append(f"<p>Backward selection by AIC: {html.escape(steps)}. Kept: "
-                         f"{html.escape(', '.join(res.kept))}.</p>")
+                         f"{html.escape(', '.join(res.kept) or 'none')}.</p>")
             parts.append(ctx.table(f"logistic_{crit}_aic", res.selected.table))
         for n in res.notes:
             if n not in ctx.notes:

@@ -93,3 +93,14 @@ def test_a_level_where_everyone_responds_is_left_out_and_said():
     assert pd.isna(c["or"]) and c["n"] == 4
     assert any("site = c: all or none" in n for n in m.notes)
     assert m.n == 8
+
+
+def test_backward_aic_may_end_with_the_intercept_alone():
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"r": rng.integers(0, 2, 200), "noise": rng.normal(size=200)})
+    a = logistic.analyse(d, "r", ["noise"], entry_p=1.0, backward_aic=True)
+    null = sm.Logit(d["r"].astype(float), np.ones((200, 1))).fit(disp=0)
+    full = sm.Logit(d["r"].astype(float), sm.add_constant(d[["noise"]])).fit(disp=0)
+    assert null.aic < full.aic  # pure noise: the intercept alone has the lower AIC
+    assert a.kept == [] and a.steps[-1] == ([], pytest.approx(null.aic))
+    assert a.selected.table.empty
