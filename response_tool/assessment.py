@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -311,22 +312,35 @@ def _bucket_responses(args: tuple[pd.DataFrame, AssessmentOptions]) -> pd.DataFr
     return timepoint_responses(*args)
 
 
-def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions, jobs: int = 1
-                        ) -> pd.DataFrame:
+def patient_partitions(frame: pd.DataFrame, n: int) -> list[pd.DataFrame]:
+    """The partition contract of parallel and distributed assessment: ``frame`` (validated)
+    split into at most ``n`` parts of whole patients — every reader of a patient in the same
+    part, by a hash of the patient id, so the split does not depend on row order — each
+    assessable alone. Reads are independent, so the parts' time points, concatenated and put
+    back in read order, are those of the whole table; line numbers stay the source file's
+    (``_line`` is kept)."""
+    patient = pd.util.hash_array(frame["patient_id"].astype(str).to_numpy(dtype=object))
+    bucket = (patient % np.uint64(max(1, n))).astype(np.int64)
+    return [frame[bucket == b] for b in range(max(1, n)) if (bucket == b).any()]
+
+
+def timepoint_responses(frame: pd.DataFrame, protocol: AssessmentOptions, jobs: int = 1,
+                        executor: Any = None) -> pd.DataFrame:
     """Every criterion's time-point responses for a validated table, one block per read:
     RECIST 1.1 then mRECIST, each by date (internal key columns kept for :func:`best_responses`).
 
-    ``jobs`` > 1: the reads are split into that many buckets of whole patients (by a hash of
-    the patient id, so a patient's readers stay together) and assessed in as many processes;
-    reads are independent, so the result is the same table, in the same order."""
+    ``jobs`` > 1: the table is split by :func:`patient_partitions` and the parts are assessed in
+    as many processes (or on ``executor``, anything with ``map`` — e.g. a Dask client's
+    ``get_executor()``); the result is the same table, in the same order."""
     if jobs > 1 and frame["_read"].nunique() >= 2 * jobs:
         from concurrent.futures import ProcessPoolExecutor
 
-        patient = pd.util.hash_array(frame["patient_id"].astype(str).to_numpy(dtype=object))
-        bucket = (patient % np.uint64(jobs)).astype(np.int64)
-        parts = [(frame[bucket == b], protocol) for b in range(jobs) if (bucket == b).any()]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            done = list(pool.map(_bucket_responses, parts))
+        parts = [(part, protocol) for part in patient_partitions(frame, jobs)]
+        if executor is not None:
+            done = list(executor.map(_bucket_responses, parts))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                done = list(pool.map(_bucket_responses, parts))
         tps = pd.concat(done, ignore_index=True)
         order = np.lexsort((np.arange(len(tps)), tps["_read"].to_numpy()))
         return tps.iloc[order].reset_index(drop=True)
@@ -387,7 +401,7 @@ def _imputed_notes(frame: pd.DataFrame, how: str | None) -> tuple[str, ...]:
 
 def assess(measurements: object, protocol: AssessmentOptions | None = None, *, burden: object = None,
            htb_scheme: str = "liu2022", impute_partial_dates: str | None = None, jobs: int = 1,
-           **options: object) -> AssessmentResult:
+           executor: Any = None, **options: object) -> AssessmentResult:
     """Assess every patient × reader in ``measurements`` under each criterion of ``protocol``.
 
     ``options`` are :class:`AssessmentOptions` fields, as a shortcut (``assess(path, confirm_weeks=8)``).
@@ -396,12 +410,14 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
     method join the time points. ``impute_partial_dates`` (``first``, ``mid``, ``last``): how a
     partial date (``2014-02``) is completed; by default it is refused. The rows completed are
     listed in :attr:`AssessmentResult.input_notes`. ``jobs``: processes for the time-point
-    responses (:func:`timepoint_responses`); the result is the same for any number.
+    responses (:func:`timepoint_responses`, on ``executor`` when given); the result is the same
+    for any number.
     """
     protocol = protocol or AssessmentOptions(**options)  # type: ignore[arg-type]
     frame, link_notes = fold_links(_to_frame(measurements, impute_partial_dates),
                                    protocol.too_small_mm)
-    tps = with_burden(timepoint_responses(frame, protocol, jobs), burden, htb_scheme)
+    tps = with_burden(timepoint_responses(frame, protocol, jobs, executor), burden,
+                      htb_scheme)
     best = best_responses(tps, protocol)
     return AssessmentResult(tps[list(TIMEPOINT_COLUMNS)], best, protocol,
                             baseline_warnings(frame, protocol.criteria),
@@ -409,5 +425,6 @@ def assess(measurements: object, protocol: AssessmentOptions | None = None, *, b
                             _imputed_notes(frame, impute_partial_dates) + link_notes)
 
 
-__all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "timepoint_responses",
+__all__ = ["AssessmentResult", "AssessmentOptions", "assess", "best_responses", "patient_partitions",
+           "timepoint_responses",
            "with_burden"]

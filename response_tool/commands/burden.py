@@ -151,6 +151,35 @@ def _tumour_outside_liver(liver: np.ndarray, tumour: np.ndarray, image: Any, pat
 
 
 def run(args: argparse.Namespace) -> int:
+    out, est = compute(args)
+    notes = out["notes"]
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    if est is None:
+        print("method volumetric (liver volume only)")
+        print(f"liver_volume_ml {out['liver_volume_ml']:.2f}")
+        for note in notes:
+            print(f"note: {note}")
+        return 0
+    print(f"method {est.method}; scheme {est.scheme}")
+    print(f"liver_volume_ml {est.liver_volume_ml:.2f}")
+    print(f"tumor_volume_ml {est.tumor_volume_ml:.2f}")
+    ci = f" (95 % CI {est.ci95_pct[0]:.2f}–{est.ci95_pct[1]:.2f}, bootstrap over slices " \
+         f"{', '.join(map(str, est.slices))})" if est.ci95_pct else ""
+    print(f"htb_pct {est.htb_pct:.2f}{ci}")
+    print(f"category {est.category}  [{est.edge_rule}]")
+    for name, cat in est.categories.items():
+        if name != est.scheme:
+            print(f"  {name}: {cat}")
+    for note in notes:
+        print(f"note: {note}")
+    return 0
+
+
+def compute(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """The burden of ``args`` as the ``--json`` output (and the estimate; None for the liver
+    volume only): what ``batch`` collects per item."""
     from response_tool.io.image import load_image
     from response_tool.io.masks import read_label_map
 
@@ -213,42 +242,19 @@ def run(args: argparse.Namespace) -> int:
               if k not in ("liver_volume_ml", "tumor_volume_ml", "htb_pct", "category")},
            "image": str(args.image), "spacing_zyx_mm": [float(v) for v in spacing],
            "coverage": coverage}
-    if args.json:
-        print(json.dumps(out, indent=2))
-        return 0
-    print(f"method {est.method}; scheme {est.scheme}")
-    print(f"liver_volume_ml {est.liver_volume_ml:.2f}")
-    print(f"tumor_volume_ml {est.tumor_volume_ml:.2f}")
-    ci = f" (95 % CI {est.ci95_pct[0]:.2f}–{est.ci95_pct[1]:.2f}, bootstrap over slices " \
-         f"{', '.join(map(str, est.slices))})" if est.ci95_pct else ""
-    print(f"htb_pct {est.htb_pct:.2f}{ci}")
-    print(f"category {est.category}  [{est.edge_rule}]")
-    for name, cat in est.categories.items():
-        if name != est.scheme:
-            print(f"  {name}: {cat}")
-    for note in notes:
-        print(f"note: {note}")
-    return 0
+    return out, est
 
 
 def _liver_only(args: argparse.Namespace, image: Any, liver: np.ndarray, notes: list[str],
-                coverage: dict[str, Any]) -> int:
+                coverage: dict[str, Any]) -> tuple[dict[str, Any], None]:
     """No tumour mask or label: the liver volume, no HTB."""
     liver_ml = burden.liver_volume_ml(liver, image.spacing_zyx_mm)
     notes = [*notes, "no tumour mask or label given: liver volume only, no HTB (give --tumor-mask "
                      "MASK or --tumor-label N for it)"]
-    if args.json:
-        print(json.dumps({
-            "liver_volume_ml": round(liver_ml, 4), "tumor_volume_ml": None, "htb_pct": None,
+    return {"liver_volume_ml": round(liver_ml, 4), "tumor_volume_ml": None, "htb_pct": None,
             "category": None, "method": "volumetric", "scheme": None, "notes": notes,
             "image": str(args.image), "spacing_zyx_mm": [float(v) for v in image.spacing_zyx_mm],
-            "coverage": coverage}, indent=2))
-        return 0
-    print("method volumetric (liver volume only)")
-    print(f"liver_volume_ml {liver_ml:.2f}")
-    for note in notes:
-        print(f"note: {note}")
-    return 0
+            "coverage": coverage}, None
 
 
 def _with_volumes(est: burden.BurdenEstimate, liver_ml: float, tumour_ml: float
