@@ -78,7 +78,7 @@ def test_one_handler_records_add_move_remove_of_lines_and_marks(make_napari_view
     reading.set_kind("long")
     lines.add_lines([np.array([[z, 0.0, 0.0], [z, 0.0, 30.0]])])
     assert session.measurement("T1").long_axis_mm == pytest.approx(30.0)
-    assert list(lines.features["label"]) == ["T1"]
+    assert list(lines.features["label"]) == ["T1 30.0"]  # the label shows the length
     data = [np.asarray(d).copy() for d in lines.data]
     data[0][1, 2] = 40.0
     lines.data = data
@@ -110,28 +110,3 @@ def test_one_handler_records_add_move_remove_of_lines_and_marks(make_napari_view
     reading.lesion_table.clearSelection()
     lines.add_lines([np.array([[z, 0.0, 0.0], [z, 0.0, 30.0]])])
     assert len(lines.data) == 0 and "select a lesion" in reading.problem_label.text()
-
-
-def test_the_key_table_is_the_help_line_and_binds_every_key(make_napari_viewer, phantom_dir,
-                                                            tmp_path):
-    from napari.utils.key_bindings import coerce_keybinding
-    from napari_response_tool._widgets.reading.keys import KEYS, SHORTCUTS
-
-    assert [k for k, _ in SHORTCUTS] == ["t", "n / p", "1 / 2 / 3", "s", "d", "e", "] / [", "a"]
-    viewer = make_napari_viewer()
-    reading = _reading(viewer, phantom_dir, tmp_path / "reads.sqlite")
-    for keys, _, _ in KEYS:
-        for key in keys:
-            assert coerce_keybinding(key) in viewer.keymap, key
-
-    def press(key):
-        viewer.keymap[coerce_keybinding(key)](viewer)
-
-    press("t")
-    assert reading.selected_lesion() == "T1" and reading.session.lesion("T1").role == "target"
-    press("2")
-    assert reading.kind == "short"
-    press("]")
-    assert reading.session.current == reading.session.dates[1]
-    press("[")
-    assert reading.session.current == reading.session.baseline

@@ -228,6 +228,7 @@ class PatientPanel(QWidget):
                 kwargs["name"] = f"{kwargs['name']} ⚠"
                 warned.append(f"{s.description}: " + "; ".join(volume.warnings))
                 _notify_warning(warned[-1])
+            kwargs["metadata"]["response_tool"]["volume"] = volume  # for click-to-measure
             self.viewer.add_image(data, **kwargs)
         self.status.setText(f"Loaded {len(series)} series." + "".join(f"\n⚠ {w}" for w in warned))
 
@@ -236,7 +237,9 @@ class PatientPanel(QWidget):
         """Apply a window preset to every image layer loaded from DICOM."""
         limits = WINDOW_PRESETS[name].contrast_limits
         for layer in self.viewer.layers:
-            if "response_tool" in getattr(layer, "metadata", {}):
+            meta = getattr(layer, "metadata", {}).get("response_tool")
+            # CT windows only on CT: MR keeps the window from its own statistics
+            if meta is not None and (meta.get("modality") or "CT").upper() == "CT":
                 layer.contrast_limits = limits
 
     def _set_grid(self, on: bool) -> None:

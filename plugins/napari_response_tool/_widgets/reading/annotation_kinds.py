@@ -28,14 +28,49 @@ if TYPE_CHECKING:
 #: what an item of a layer is: (lesion id, what — a diameter kind, or MARK)
 Item = tuple[str, str]
 MARK = "mark"
-COLORS = {DiameterKind.LONG: "yellow", DiameterKind.SHORT: "cyan", DiameterKind.VIABLE: "orange"}
+#: the viable diameter is a wide red band drawn *under* the thin total lines, so where it lies
+#: on the long axis both stay visible (a yellow core in a red band)
+COLORS = {DiameterKind.LONG: "yellow", DiameterKind.SHORT: "cyan",
+          DiameterKind.VIABLE: (1.0, 0.25, 0.25, 0.8)}
+#: line width per kind (mm on the canvas)
+WIDTHS = {DiameterKind.LONG: 0.7, DiameterKind.SHORT: 0.7, DiameterKind.VIABLE: 2.4}
+#: drawing order per kind (higher on top)
+Z_INDEX = {DiameterKind.LONG: 2, DiameterKind.SHORT: 2, DiameterKind.VIABLE: 1}
 #: canvas label per diameter kind: "T1" (long), "T1 ⊥" (short), "T1 v" (viable)
 SUFFIX = {DiameterKind.LONG: "", DiameterKind.SHORT: " ⊥", DiameterKind.VIABLE: " v"}
 
 
-def line_label(lesion_id: str, kind: str) -> str:
-    """A line's canvas label (``T1``, ``T1 ⊥``, ``T1 v``)."""
-    return lesion_id + SUFFIX[DiameterKind(kind)]
+def line_label(lesion_id: str, kind: str, length_mm: float | None = None) -> str:
+    """A line's canvas label (``T1``, ``T1 ⊥``, ``T1 v``), with its length when given."""
+    text = lesion_id + SUFFIX[DiameterKind(kind)]
+    return text if length_mm is None else f"{text} {length_mm:.1f}"
+
+
+def lesion_labels(rows: list[tuple[str, str, float]]) -> list[str]:
+    """The canvas label of each line (lesion id, kind, length mm): a lesion's lines share one
+    label, on its long axis (else its first line): ``T1 44.0 ⊥ 12.1 v 19.2`` — two labels at
+    the same place (the viable diameter often lies on the long axis) would cover each other."""
+    by_lesion: dict[str, dict[str, float]] = {}
+    carrier: dict[str, int] = {}
+    for i, (lesion_id, kind, length) in enumerate(rows):
+        by_lesion.setdefault(lesion_id, {})[kind] = length
+        if lesion_id not in carrier or kind == DiameterKind.LONG:
+            carrier[lesion_id] = i
+    out = []
+    for i, (lesion_id, _, _) in enumerate(rows):
+        if carrier[lesion_id] != i:
+            out.append("")
+            continue
+        lengths = by_lesion[lesion_id]
+        parts = [lesion_id] + [f"{SUFFIX[k].strip()} {lengths[k]:.1f}".strip()
+                               for k in DiameterKind if k in lengths]
+        out.append(" ".join(parts))
+    return out
+
+
+def _length(ends: Any) -> float:
+    ends = np.asarray(ends, dtype=float)
+    return float(np.linalg.norm(ends[-1] - ends[0]))
 
 
 class LayerKind(ABC):
@@ -102,8 +137,7 @@ class Lines(LayerKind):
         return self.panel.viewer.add_shapes(
             ndim=3, name=f"diameters {date}", edge_width=0.8, edge_color="yellow",
             face_color="transparent", features=_empty("lesion_id", "kind", "label"),
-            text={"string": "{label}", "size": 12, "color": "white",
-                  "anchor": "upper_left", "translation": (0, -2, 0)})
+            text=LINE_TEXT, units=("mm", "mm", "mm"))
 
     def clear(self, layer: Any) -> None:
         layer.data = []
@@ -112,8 +146,21 @@ class Lines(LayerKind):
     def put(self, date: str, lesion_id: str, kind: str, ends: Any) -> None:
         layer = self.layer(date)
         layer.feature_defaults = {"lesion_id": lesion_id, "kind": str(kind),
-                                  "label": line_label(lesion_id, kind)}
-        layer.add_lines([np.asarray(ends)], edge_color=COLORS[DiameterKind(kind)])
+                                  "label": line_label(lesion_id, kind, _length(ends))}
+        kind = DiameterKind(kind)
+        layer.add_lines([np.asarray(ends)], edge_color=COLORS[kind], edge_width=WIDTHS[kind],
+                        z_index=Z_INDEX[kind])
+        self.relabel(layer)
+
+    def relabel(self, layer: Any) -> None:
+        """One label per lesion, on its long axis (see :func:`lesion_labels`)."""
+        rows = [(str(layer.features.loc[i, "lesion_id"]), str(layer.features.loc[i, "kind"]),
+                 _length(self.coords(layer, i))) for i in range(len(layer.data))]
+        labels = lesion_labels(rows)
+        if list(layer.features["label"]) != labels:
+            features = layer.features.copy()
+            features["label"] = labels
+            layer.features = features  # re-assigning refreshes the canvas labels
 
     def item(self, layer: Any, index: int) -> Item:
         return str(layer.features.loc[index, "lesion_id"]), str(layer.features.loc[index, "kind"])
@@ -129,11 +176,18 @@ class Lines(LayerKind):
         features = layer.features.copy()
         features.loc[index, "lesion_id"] = lesion_id
         features.loc[index, "kind"] = kind
-        features.loc[index, "label"] = line_label(lesion_id, kind)
-        layer.features = features  # re-assigning refreshes the canvas labels
+        layer.features = features
+        self.relabel(layer)
         colors = np.asarray(layer.edge_color).copy()
         colors[index] = _rgba(COLORS[DiameterKind(kind)])
         layer.edge_color = colors
+        widths = list(layer.edge_width)
+        if widths[index] != WIDTHS[DiameterKind(kind)]:
+            widths[index] = WIDTHS[DiameterKind(kind)]
+            layer.edge_width = widths
+            z = list(layer.z_index)
+            z[index] = Z_INDEX[DiameterKind(kind)]
+            layer.z_index = z
 
     def coords(self, layer: Any, index: int) -> np.ndarray:
         data = np.asarray(layer.data[index], dtype=float)
@@ -161,6 +215,7 @@ class Marks(LayerKind):
         return self.panel.viewer.add_points(
             np.empty((0, 3)), ndim=3, name=f"lesion marks {date}", size=6, symbol="ring",
             face_color="transparent", border_color="magenta", features=_empty("lesion_id"),
+            units=("mm", "mm", "mm"),
             text={"string": "{lesion_id}", "size": 11, "color": "magenta",
                   "anchor": "upper_left"})
 
@@ -206,11 +261,16 @@ class Marks(LayerKind):
         self.owner.session.clear_point(item[0], date)
 
 
+#: the lines' canvas labels: large enough to read beside a lesion at the body's zoom
+LINE_TEXT = {"string": "{label}", "size": 13, "color": "white", "anchor": "upper_left",
+             "translation": (0, -2, 0)}
+
+
 def _empty(*columns: str) -> dict[str, np.ndarray]:
     return {c: np.array([], dtype=object) for c in columns}
 
 
-def _rgba(name: str) -> list[float]:
+def _rgba(name: Any) -> list[float]:
     from napari.utils.colormaps.standardize_color import transform_color
 
     return list(transform_color(name)[0])

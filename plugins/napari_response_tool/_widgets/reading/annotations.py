@@ -103,6 +103,7 @@ class Annotations:
         except ResponseToolError as exc:
             self.panel.say(str(exc))
             return
+        kind.label(layer, index, item)  # the label shows the new length
         self.panel.say(message)
         self.panel.update_views()
 
@@ -118,6 +119,7 @@ class Annotations:
     def restore(self) -> None:
         """Every stored line and mark, back on its time point's layer, exactly."""
         session = self.session
+        modes = {id(x): x.mode for x in [*self.lines.layers.values(), *self.marks.layers.values()]}
         self._syncing = True
         try:
             for date in session.dates:
@@ -133,6 +135,9 @@ class Annotations:
                     self.marks.put(m.date, m.lesion_id, m.mark_point)
         finally:
             self._syncing = False
+        for layer in [*self.lines.layers.values(), *self.marks.layers.values()]:
+            if id(layer) in modes and layer.mode != modes[id(layer)]:
+                layer.mode = modes[id(layer)]  # an undo does not end the reader's drawing
         self.show_date()
 
     def add_mark(self, lesion_id: str, point_mm: Any) -> None:

@@ -1,16 +1,20 @@
-"""The Reading panel's keys: one table of each key, what the help line says of it, and what it calls.
+"""The Reading panel's keys: what each action of :data:`~napari_response_tool._keymap.ACTIONS`
+calls on the panel, and binding them on the viewer.
 
-The keys are bound on the viewer (they work while the canvas has the focus); :data:`SHORTCUTS` is
-the help line the panel shows (and docs/plugin.md documents).
+Which key does what is data (:mod:`napari_response_tool._keymap`: defaults that collide with none
+of napari's layer keymaps, the reader's own keys from ``$RESPONSE_TOOL_KEYS``). The keys are bound
+on the viewer, so they work whichever layer is active (napari asks the active layer's keymap
+first, and none of them has these keys) while the canvas has the focus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from response_tool.domain.vocabulary import DiameterKind, Role, Status
 
+from ..._keymap import help_items
 from .layout import NO_ENHANCEMENT
 
 if TYPE_CHECKING:
@@ -18,26 +22,52 @@ if TYPE_CHECKING:
 
 Action = Callable[["ReadingPanel"], Any]
 
-#: (keys, what they do, what each calls on the panel) — one row per line of the help
-KEYS: tuple[tuple[tuple[str, ...], str, tuple[Action, ...]], ...] = (
-    (("t",), "new target (organ, nodal as set)",
-     (lambda p: p.add_lesion(Role.TARGET, p.organ_box.currentText(), p.nodal_box.isChecked()),)),
-    (("n", "p"), "next / previous lesion",
-     (lambda p: p.step_lesion(1), lambda p: p.step_lesion(-1))),
-    (("1", "2", "3"), "draw long / short / viable diameter",
-     tuple((lambda p, k=kind: p.set_kind(k)) for kind in DiameterKind)),
-    (("s",), "too small to measure", (lambda p: p.set_status(Status.TOO_SMALL),)),
-    (("d",), "disappeared", (lambda p: p.set_status(Status.ABSENT),)),
-    (("e",), "no arterial enhancement (viable 0 mm)", (lambda p: p.set_status(NO_ENHANCEMENT),)),
-    (("]", "["), "next / previous time point", (lambda p: p.step_date(1), lambda p: p.step_date(-1))),
-    (("a",), "toggle arterial / portal-venous", (lambda p: p.toggle_phase(),)),
-)
-#: the documented keys, as the panel's help line shows them
-SHORTCUTS = tuple((" / ".join(keys), text) for keys, text, _ in KEYS)
+#: action name → what it calls on the panel
+CALLS: dict[str, Action] = {
+    "new_target": lambda p: p.add_lesion(Role.TARGET, p.organ_box.currentText(),
+                                         p.nodal_box.isChecked()),
+    "next_lesion": lambda p: p.step_lesion(1),
+    "previous_lesion": lambda p: p.step_lesion(-1),
+    "draw_long": lambda p: p.set_kind(DiameterKind.LONG),
+    "draw_short": lambda p: p.set_kind(DiameterKind.SHORT),
+    "draw_viable": lambda p: p.set_kind(DiameterKind.VIABLE),
+    "measure": lambda p: p.start_measure(),
+    "accept": lambda p: p.accept_proposal(),
+    "predicted": lambda p: p.go_to_predicted(),
+    "too_small": lambda p: p.set_status(Status.TOO_SMALL),
+    "disappeared": lambda p: p.set_status(Status.ABSENT),
+    "no_enhancement": lambda p: p.set_status(NO_ENHANCEMENT),
+    "next_date": lambda p: p.step_date(1),
+    "previous_date": lambda p: p.step_date(-1),
+    "toggle_phase": lambda p: p.toggle_phase(),
+    "prior": lambda p: p.hanging.toggle_prior(),
+    "hanging": lambda p: p.hanging.toggle(),
+    "window": lambda p: p.hanging.next_window(),
+    "undo": lambda p: p.undo(),
+    "redo": lambda p: p.redo(),
+}
 
 
-def bind_keys(viewer: Any, panel: ReadingPanel) -> None:
-    """Bind every key of :data:`KEYS` on ``viewer`` to its action on ``panel``."""
-    for keys, _, actions in KEYS:
-        for key, action in zip(keys, actions, strict=True):
-            viewer.bind_key(key, lambda _viewer, a=action: a(panel), overwrite=True)
+def shortcuts(bindings: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The help line's (key, what it does) pairs for ``bindings``."""
+    return tuple(help_items(bindings))
+
+
+def bind_keys(viewer: Any, panel: ReadingPanel, bindings: Mapping[str, str],
+              previous: Mapping[str, str] | None = None) -> None:
+    """Bind every action on ``viewer`` to its key in ``bindings`` (unbinding ``previous`` keys)."""
+    for key in (previous or {}).values():
+        viewer.bind_key(key, None, overwrite=True)
+    for action, key in bindings.items():
+        call = CALLS[action]
+        viewer.bind_key(key, lambda _viewer, c=call: _run(panel, c), overwrite=True)
+
+
+def _run(panel: ReadingPanel, call: Action) -> None:
+    """Run a key's action; a core error goes to the panel's message line, never into napari."""
+    from response_tool.domain.errors import ResponseToolError
+
+    try:
+        call(panel)
+    except ResponseToolError as exc:
+        panel.say(str(exc))

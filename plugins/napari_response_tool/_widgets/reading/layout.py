@@ -41,12 +41,12 @@ RESPONSE_ROWS = (("Sum (mm)", "sum_mm"), ("vs baseline (%)", "pct_change_from_ba
 #: the status buttons' action for "no arterial enhancement" (mRECIST: viable diameter 0 mm)
 NO_ENHANCEMENT = "none"
 #: the status buttons: label → what they record
-STATUS_BUTTONS = (("Present", Status.PRESENT), ("Too small (s)", Status.TOO_SMALL),
-                  ("Disappeared (d)", Status.ABSENT), ("Not evaluable", Status.NOT_EVALUATED),
-                  ("No enhancement (e)", NO_ENHANCEMENT), ("Progression", Status.PROGRESSION),
+STATUS_BUTTONS = (("Present", Status.PRESENT), ("Too small", Status.TOO_SMALL),
+                  ("Disappeared", Status.ABSENT), ("Not evaluable", Status.NOT_EVALUATED),
+                  ("No enhancement", NO_ENHANCEMENT), ("Progression", Status.PROGRESSION),
                   ("Equivocal", Status.EQUIVOCAL))
-KIND_LABELS = {DiameterKind.LONG: "long axis (1)", DiameterKind.SHORT: "short axis (2)",
-               DiameterKind.VIABLE: "viable, arterial (3)"}
+KIND_LABELS = {DiameterKind.LONG: "long axis", DiameterKind.SHORT: "short axis",
+               DiameterKind.VIABLE: "viable, arterial"}
 KINDS = tuple(DiameterKind)
 
 
@@ -71,7 +71,7 @@ class ReadingLayout(QWidget):
         self.organ_box.setEditable(True)
         self.organ_box.addItems([o.value for o in Organ])
         self.nodal_box = QCheckBox("nodal")
-        self.add_button = QPushButton("Add lesion (t)")
+        self.add_button = QPushButton("Add lesion")
 
         self.kind_group = QButtonGroup(self)
         kinds = QHBoxLayout()
@@ -109,8 +109,26 @@ class ReadingLayout(QWidget):
         self.warning_label.setStyleSheet("color: #f0b030")
         self.open_button = QPushButton("Open the read of the patient in the Patient panel")
         self.export_button = QPushButton("Export CSVs…")
-        help_label = QLabel("Keys: " + ";  ".join(f"<b>{k}</b> {v}" for k, v in shortcuts))
-        help_label.setWordWrap(True)
+        self.help_label = QLabel("")
+        self.help_label.setWordWrap(True)
+        self.show_keys(shortcuts)
+        # the reading station: undo / redo, click-to-measure, predicted position, hanging protocol
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
+        self.measure_button = QPushButton("Measure (click)")
+        self.measure_button.setToolTip("The next click on the current study proposes the long, "
+                                       "short and viable diameters of the lesion under it")
+        self.accept_button = QPushButton("Accept proposal")
+        self.predicted_button = QPushButton("Go to predicted")
+        self.predicted_button.setToolTip("The selected lesion's position on this study, "
+                                         "propagated from the prior through the registration")
+        self.hanging_box = QCheckBox("Prior | current")
+        self.hanging_box.setChecked(True)
+        self.hanging_box.setToolTip("At a follow-up: the prior study (left, read-only lines) "
+                                    "beside the current one (right)")
+        self.prior_box = QComboBox()
+        self.prior_box.addItems(["baseline", "previous"])
+        self.window_box = QComboBox()
 
         top = QGridLayout()
         top.addWidget(QLabel("Reader:"), 0, 0)
@@ -132,6 +150,18 @@ class ReadingLayout(QWidget):
         layout.addLayout(top)
         layout.addLayout(lesion_row)
         layout.addLayout(kinds)
+        station = QHBoxLayout()
+        for w in (self.measure_button, self.accept_button, self.predicted_button,
+                  self.undo_button, self.redo_button):
+            station.addWidget(w)
+        layout.addLayout(station)
+        view_row = QHBoxLayout()
+        view_row.addWidget(self.hanging_box)
+        view_row.addWidget(QLabel("prior:"))
+        view_row.addWidget(self.prior_box)
+        view_row.addWidget(QLabel("window:"))
+        view_row.addWidget(self.window_box, 1)
+        layout.addLayout(view_row)
         layout.addLayout(status_row)
         self.response_table.setMinimumHeight(
             self.response_table.horizontalHeader().height() + 27 * len(RESPONSE_ROWS))
@@ -141,7 +171,11 @@ class ReadingLayout(QWidget):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.export_button)
-        layout.addWidget(help_label)
+        layout.addWidget(self.help_label)
+
+    def show_keys(self, shortcuts: tuple[tuple[str, str], ...]) -> None:
+        """The key help line (the panel's current bindings)."""
+        self.help_label.setText("Keys: " + ";  ".join(f"<b>{k}</b> {v}" for k, v in shortcuts))
 
     # -- the controls' state -----------------------------------------------------------------
     @property

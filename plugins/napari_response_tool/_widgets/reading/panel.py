@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any
 from qtpy.QtWidgets import QFileDialog
 
 from response_tool.domain.errors import ResponseToolError
-from response_tool.domain.vocabulary import DiameterKind, Phase, Role
+from response_tool.domain.vocabulary import DiameterKind, Role
 from response_tool.io.measurements_csv import measurements_for_csv
 from response_tool.io.output import FileSet, Output, check_files
 from response_tool.reading.session import ReadingSession
 from response_tool.reading.store import ReadKey, ReadStore
 
 from ..._context import StudyLoader, ViewerContext
+from ..._keymap import DEFAULT_KEYS, check_bindings, collisions, load_bindings
 from .annotations import Annotations
-from .keys import SHORTCUTS, bind_keys
+from .hanging import HangingProtocol
+from .keys import bind_keys, shortcuts
 from .layout import NO_ENHANCEMENT, ReadingLayout
+from .station import Station
 
 if TYPE_CHECKING:
     import napari
@@ -40,12 +43,20 @@ class ReadingPanel(ReadingLayout):
     """Dock widget: the read of the open patient by one reader (see the module docstring)."""
 
     def __init__(self, napari_viewer: napari.Viewer) -> None:
-        super().__init__(SHORTCUTS)
+        try:  # the reader's keys ($RESPONSE_TOOL_KEYS), else the defaults
+            self.bindings, key_problem = load_bindings(), ""
+        except ResponseToolError as exc:
+            self.bindings, key_problem = dict(check_bindings(DEFAULT_KEYS)), f"{exc}; default keys used"
+        super().__init__(shortcuts(self.bindings))
         self.viewer = napari_viewer
         self.context = ViewerContext.of(napari_viewer)
         self.context.register_reading(self)
         self.store_path: Path | None = None
         self.annotations = Annotations(self)
+        #: prior | current side by side at a follow-up (:mod:`.hanging`)
+        self.hanging = HangingProtocol(self)
+        #: undo / redo, click-to-measure proposals, predicted positions (:mod:`.station`)
+        self.station = Station(self)
 
         self.date_box.currentIndexChanged.connect(self._date_chosen)
         self.add_button.clicked.connect(self.add_lesion_from_controls)
@@ -54,7 +65,41 @@ class ReadingPanel(ReadingLayout):
         self.lesion_table.itemSelectionChanged.connect(self._lesion_selected)
         self.open_button.clicked.connect(self.open_from_patient_panel)
         self.export_button.clicked.connect(self._choose_export)
-        bind_keys(napari_viewer, self)
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button.clicked.connect(self.redo)
+        self.measure_button.clicked.connect(self.start_measure)
+        self.accept_button.clicked.connect(self.accept_proposal)
+        self.predicted_button.clicked.connect(self.go_to_predicted)
+        bind_keys(napari_viewer, self, self.bindings)
+        for line in [key_problem, *collisions(self.bindings)]:
+            if line:
+                self.say(line)
+
+    def rebind(self, action: str, key: str) -> None:
+        """Give ``action`` the key ``key`` (refused if another action has it); the help line
+        follows. A key napari also uses is bound, with a warning that napari's wins there."""
+        new = check_bindings({**self.bindings, action: key}, where="the panel's keys")
+        bind_keys(self.viewer, self, new, previous=self.bindings)
+        self.bindings = new
+        self.show_keys(shortcuts(new))
+        clash = collisions({action: new[action]})
+        self.say(clash[0] if clash else f"{action}: {new[action]}")
+
+    # -- undo / redo, click-to-measure, predicted position (the station) ---------------------
+    def undo(self) -> str | None:
+        return self.station.undo()
+
+    def redo(self) -> str | None:
+        return self.station.redo()
+
+    def start_measure(self) -> None:
+        self.station.start_measure()
+
+    def accept_proposal(self) -> None:
+        self.station.accept()
+
+    def go_to_predicted(self) -> None:
+        self.station.go_to_predicted()
 
     @property
     def session(self) -> ReadingSession | None:
@@ -109,6 +154,7 @@ class ReadingPanel(ReadingLayout):
         self.set_dates(session.dates)
         self.context.open_read(session, studies, load_study)
         self.annotations.restore()
+        self.hanging.apply()
         self.update_views()
         return session
 
@@ -193,6 +239,7 @@ class ReadingPanel(ReadingLayout):
         session.go_to(date)
         self.show_date(session.dates.index(date))
         self.annotations.show_date()
+        self.hanging.apply()
         self.update_views()
         self.context.time_point_changed(date)
 
@@ -222,16 +269,8 @@ class ReadingPanel(ReadingLayout):
             self.jump_to(lesion_id)
 
     def toggle_phase(self) -> None:
-        """Show the arterial or the portal-venous layer (the other is hidden)."""
-        images = self.context.images(self.session.current if self.session else None)
-        arterial = [lay for lay in images
-                    if lay.metadata["response_tool"].get("phase") == Phase.ARTERIAL]
-        if not arterial:
-            return
-        show_arterial = not arterial[0].visible
-        for lay in images:
-            lay.visible = (lay.metadata["response_tool"].get("phase") == Phase.ARTERIAL) \
-                == show_arterial
+        """Swap arterial / portal-venous in every pane (prior and current) at once."""
+        self.hanging.toggle_phase()
 
     # -- views ------------------------------------------------------------------------------
     def update_views(self) -> None:
