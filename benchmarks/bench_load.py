@@ -1,4 +1,5 @@
-"""Benchmark: loading uncompressed 512×512 CT series of 300 and 600 slices.
+"""Benchmark: loading 512×512 CT series of 300 and 600 slices, uncompressed (explicit and
+implicit VR little endian) and compressed (JPEG 2000 lossless, RLE lossless).
 
 Compares, side by side in one run (median of N warm-cache runs each):
 
@@ -8,7 +9,11 @@ Compares, side by side in one run (median of N warm-cache runs each):
 * ``ours-pixels``— ``load_series`` alone, headers already scanned (what the viewer pays when the
                    reader switches series);
 * ``pydicom``    — naive: dcmread every file, sort by position, ``np.stack`` of ``pixel_array``;
+* ``ours-1thread``— ``ours`` with one reading thread (what the thread pool buys);
 * ``sitk``       — SimpleITK ``ImageSeriesReader`` (GDCM).
+
+For compressed series the floor is the decoder's own cost spread over the cores:
+``decode-floor`` = header scan + (median single-slice decode) × slices / cores.
 
 Peak memory is measured for each method in a fresh subprocess (``ru_maxrss`` after the load minus
 before it) and reported against the volume's size.
@@ -34,25 +39,66 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 RESULTS = HERE / "results" / "load.json"
-METHODS = ("floor", "ours", "ours-pixels", "pydicom", "sitk")
+METHODS = ("floor", "ours", "ours-1thread", "ours-pixels", "pydicom", "sitk")
+KINDS = ("explicit", "implicit", "j2k", "rle")
 
 
-def make_series(n: int) -> Path:
-    """Write an uncompressed n-slice 512×512 CT series (once; reused across runs)."""
+def make_series(n: int, kind: str = "explicit") -> Path:
+    """Write an n-slice 512×512 CT series of ``kind`` (once; reused across runs)."""
     import datetime as dt
+
+    import pydicom
+    from pydicom.uid import ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
     from response_tool.phantom.writer import SeriesHeader, uid, write_series
 
-    folder = DATA / f"series_{n}"
+    folder = DATA / (f"series_{n}" if kind == "explicit" else f"series_{n}_{kind}")
     if folder.is_dir() and len(list(folder.iterdir())) == n:
         return folder
+    if kind != "explicit":
+        source = make_series(n, "explicit")
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in sorted(source.iterdir()):
+            ds = pydicom.dcmread(f)
+            if kind == "implicit":
+                ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+                ds.save_as(folder / f.name, implicit_vr=True, little_endian=True,
+                           enforce_file_format=True)
+            else:
+                ds.compress(JPEG2000Lossless if kind == "j2k" else RLELossless)
+                ds.save_as(folder / f.name, enforce_file_format=True)
+        return folder
     rng = np.random.default_rng(n)
-    hu = rng.normal(40, 30, size=(n, 512, 512)).astype(np.int16)
+    # CT-like: smooth anatomy plus noise, so the compressed sizes are those of real CT
+    yy, xx = np.mgrid[-256:256, -256:256]
+    body = np.where(xx**2 / 200**2 + yy**2 / 150**2 < 1, 40, -1000).astype(np.int16)
+    hu = (body[None] + rng.normal(0, 12, size=(n, 512, 512))).astype(np.int16)
     header = SeriesHeader(uid(n, "bench-study"), uid(n, "bench-series"), uid(n, "frame"),
                           dt.date(2026, 1, 1), "1", "BENCH", 2, f"bench {n}", "bench",
                           "response-tool", "bench", dt.time(9), False)
     write_series(folder, header, hu, n, 0.0, -200.0, cranial_first=True)
     return folder
+
+
+def decode_floor(folder: Path) -> float:
+    """Header scan + the decoder's single-slice time × slices / cores (seconds)."""
+    import os
+
+    import pydicom
+
+    from response_tool.io import scan_dicom
+
+    t0 = time.perf_counter()
+    scan_dicom(folder)
+    scan = time.perf_counter() - t0
+    files = sorted(folder.iterdir())
+    one = []
+    for f in files[:7]:
+        ds = pydicom.dcmread(f)
+        t0 = time.perf_counter()
+        _ = ds.pixel_array
+        one.append(time.perf_counter() - t0)
+    return scan + statistics.median(one) * len(files) / (os.cpu_count() or 1)
 
 
 def _floor(folder: Path) -> np.ndarray:
@@ -90,6 +136,16 @@ def _sitk(folder: Path) -> np.ndarray:
     return sitk.GetArrayFromImage(reader.Execute())
 
 
+def _ours_1thread(folder: Path) -> np.ndarray:
+    from response_tool.io import dicom_load, load_series, scan_dicom
+
+    saved, dicom_load.READ_THREADS = dicom_load.READ_THREADS, 1
+    try:
+        return load_series(scan_dicom(folder).series[0]).array
+    finally:
+        dicom_load.READ_THREADS = saved
+
+
 def run_method(method: str, folder: Path) -> tuple[float, int]:
     """(seconds, bytes of the result) of one run."""
     if method == "ours-pixels":
@@ -99,7 +155,8 @@ def run_method(method: str, folder: Path) -> tuple[float, int]:
         t0 = time.perf_counter()
         out = load_series(series).array
         return time.perf_counter() - t0, out.nbytes
-    fn = {"floor": _floor, "ours": _ours, "pydicom": _pydicom, "sitk": _sitk}[method]
+    fn = {"floor": _floor, "ours": _ours, "ours-1thread": _ours_1thread, "pydicom": _pydicom,
+          "sitk": _sitk}[method]
     t0 = time.perf_counter()
     out = fn(folder)
     return time.perf_counter() - t0, out.nbytes
@@ -137,6 +194,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 600])
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--peak-child", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
@@ -145,8 +203,8 @@ def main() -> int:
     results = {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
                            "platform": platform.platform()},
                "runs": args.runs, "series": {}}
-    for n in args.sizes:
-        folder = make_series(n)
+    for n, kind in ((n, k) for n in args.sizes for k in args.kinds):
+        folder = make_series(n, kind)
         for method in METHODS:  # warm the page cache and imports
             run_method(method, folder)
         times: dict[str, list[float]] = {m: [] for m in METHODS}
@@ -154,7 +212,11 @@ def main() -> int:
             for method in METHODS:
                 times[method].append(run_method(method, folder)[0])
         floor = statistics.median(times["floor"])
-        entry = {}
+        entry: dict[str, object] = {}
+        if kind in ("j2k", "rle"):
+            floors = [decode_floor(folder) for _ in range(args.runs)]
+            entry["decode-floor"] = {"median_s": round(statistics.median(floors), 4)}
+            floor = statistics.median(floors)
         for method in METHODS:
             med = statistics.median(times[method])
             mem = peak_memory(method, folder)
@@ -164,10 +226,10 @@ def main() -> int:
                 "peak_increase_mb": round(mem["peak_increase_bytes"] / 2**20, 1),
                 "result_mb": round(mem["result_bytes"] / 2**20, 1),
             }
-            print(f"{n:>4} slices  {method:<12} median {med:7.3f} s  ×{med / floor:5.2f} floor  "
+            print(f"{n:>4} {kind:<8} {method:<12} median {med:7.3f} s  ×{med / floor:5.2f} floor  "
                   f"peak +{entry[method]['peak_increase_mb']:7.1f} MB "
                   f"(volume {entry[method]['result_mb']:.1f} MB)", flush=True)
-        results["series"][str(n)] = entry
+        results["series"][str(n) if kind == "explicit" else f"{n}-{kind}"] = entry
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     print(f"wrote {RESULTS}")
