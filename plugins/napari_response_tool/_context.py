@@ -63,6 +63,9 @@ class ViewerContext:
         self.session_listeners: list[Callable[[ReadingSession], Any]] = []
         #: called with the new date (ISO) whenever the time point changes
         self.date_listeners: list[Callable[[str], Any]] = []
+        #: dates whose images a background loader is bringing in; called with the date when in
+        self.loading: set[str] = set()
+        self.image_listeners: list[Callable[[str], Any]] = []
 
     @classmethod
     def of(cls, viewer: Any) -> ViewerContext:
@@ -109,6 +112,12 @@ class ViewerContext:
         panel = self.patient_panel
         if panel is not None:
             panel.load_study(study)
+
+    def load_study_async(self, study: StudyInfo) -> Any:
+        """Load ``study``'s reading series in the background (the worker; None without a
+        Patient panel)."""
+        panel = self.patient_panel
+        return panel.load_study_async(study) if panel is not None else None
 
     # -- the read (Reading panel) ------------------------------------------------------------
     def open_read(self, session: ReadingSession, studies: Iterable[StudyInfo],
@@ -162,9 +171,23 @@ class ViewerContext:
         return out
 
     def ensure_images(self, date: str) -> None:
-        """Load the study of ``date`` (with the read's loader) unless its images are there."""
-        if self.loader is not None and date in self.studies and not self.images(date):
-            self.loader(self.studies[date])
+        """Load the study of ``date`` (with the read's loader) unless its images are there or
+        on their way. A loader that works in the background returns its worker (with a
+        ``finished`` signal): the :attr:`image_listeners` are called with the date when the
+        images are in."""
+        if self.loader is None or date not in self.studies or self.images(date) \
+                or date in self.loading:
+            return
+        worker = self.loader(self.studies[date])
+        finished = getattr(worker, "finished", None)
+        if finished is not None:
+            self.loading.add(date)
+            finished.connect(lambda d=date: self._images_in(d))
+
+    def _images_in(self, date: str) -> None:
+        self.loading.discard(date)
+        for listener in list(self.image_listeners):
+            listener(date)
 
     def current_image(self) -> CurrentImage:
         """Series UID and phase of the topmost visible image loaded from DICOM."""

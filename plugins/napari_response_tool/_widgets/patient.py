@@ -8,16 +8,18 @@ moves both at the same physical position.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -31,6 +33,7 @@ from response_tool.io import PHASES, DicomScan, SeriesInfo, StudyInfo, load_seri
 
 from .._context import ViewerContext
 from .._layers import DEFAULT_WINDOW, WINDOW_PRESETS, volume_layer_data
+from .._loading import load_steps
 from .._reader import reading_series
 
 if TYPE_CHECKING:
@@ -50,6 +53,16 @@ def _notify_warning(message: str) -> None:
     from napari.utils.notifications import show_warning
 
     show_warning(message)
+
+
+class _Progress(QObject):
+    """Carries a worker thread's progress (description, done, total) to the UI thread."""
+
+    moved = Signal(str, int, int)
+
+
+#: stacking order of the phases (the last layer added is drawn on top)
+_ORDER = {Phase.PORTAL_VENOUS: 0, Phase.ARTERIAL: 1}
 
 
 class PatientPanel(QWidget):
@@ -74,10 +87,12 @@ class PatientPanel(QWidget):
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
-        self.tree.itemDoubleClicked.connect(lambda item, _col: self.load_items([item]))
+        self.tree.itemDoubleClicked.connect(
+            lambda item, _col: self.load_items([item], background=True))
 
         load_button = QPushButton("Load selected")
-        load_button.clicked.connect(lambda: self.load_items(self.tree.selectedItems()))
+        load_button.clicked.connect(
+            lambda: self.load_items(self.tree.selectedItems(), background=True))
         pair_button = QPushButton("Load arterial + portal-venous")
         pair_button.clicked.connect(self._load_reading_pair_of_selection)
 
@@ -90,6 +105,13 @@ class PatientPanel(QWidget):
 
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setVisible(False)
+        self._progress = _Progress()
+        self._progress.moved.connect(self._show_progress)
+        #: the worker loading series now (None: none); timings of the last background load
+        self.worker = None
+        self.load_timing: dict[str, float] = {}
 
         top = QHBoxLayout()
         top.addWidget(open_button)
@@ -109,6 +131,7 @@ class PatientPanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         layout.addLayout(view)
+        layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
 
     # -- opening ---------------------------------------------------------------------------
@@ -189,9 +212,12 @@ class PatientPanel(QWidget):
         key = item.data(0, _SERIES_ROLE)
         return self._series_by_uid.get(tuple(key)) if key else None
 
-    def load_items(self, items: list[QTreeWidgetItem]) -> None:
+    def load_items(self, items: list[QTreeWidgetItem], background: bool = False) -> None:
         series = [s for s in (self.series_for(i) for i in items) if s is not None]
-        self.load_series(series)
+        if background:
+            self.load_series_async(series)
+        else:
+            self.load_series(series)
 
     def _load_reading_pair_of_selection(self) -> None:
         items = self.tree.selectedItems()
@@ -201,21 +227,97 @@ class PatientPanel(QWidget):
             top = items[0] if items[0].parent() is None else items[0].parent()
             study = studies[self.tree.indexOfTopLevelItem(top)]
         if study is not None:
-            self.load_study(study)
+            self.load_study_async(study)
+
+    def _reading_series(self, study: StudyInfo) -> list[SeriesInfo]:
+        current = [self._series_by_uid.get((s.series_instance_uid, s.sub_series), s)
+                   for s in study.series]
+        return reading_series(dataclasses.replace(study, series=tuple(current)))
 
     def load_study(self, study: StudyInfo) -> None:
         """Load the arterial and portal-venous series of ``study`` (all series if undetected)."""
-        current = [self._series_by_uid.get((s.series_instance_uid, s.sub_series), s)
-                   for s in study.series]
-        chosen = reading_series(dataclasses.replace(study, series=tuple(current)))
-        self.load_series(chosen)
+        self.load_series(self._reading_series(study))
+
+    def load_study_async(self, study: StudyInfo, done: Any = None) -> Any:
+        """:meth:`load_study` off the UI thread (see :meth:`load_series_async`)."""
+        return self.load_series_async(self._reading_series(study), done)
+
+    def load_series_async(self, series: list[SeriesInfo], done: Any = None) -> Any:
+        """Load ``series`` in a napari thread worker (:mod:`napari_response_tool._loading`):
+        each series' displayed slice appears first, then the whole series replaces it; a
+        progress bar counts the slices; the UI stays responsive. ``done()`` is called on the UI
+        thread when every series is in. Returns the worker."""
+        from napari.qt.threading import thread_worker
+
+        ordered = sorted(series, key=lambda s: _ORDER.get(s.phase.phase, -1))
+        shown = [x for x in self.viewer.layers if "response_tool" in getattr(x, "metadata", {})]
+        z = float(self.viewer.dims.point[0]) if shown else None
+        window = self.window_box.currentText()
+        self.progress_bar.setRange(0, max(1, sum(s.n_slices for s in ordered)))
+        self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(True)
+        self.status.setText(f"Loading {len(ordered)} series …")
+        layers: dict[str, Any] = {}
+        self.load_timing = {}
+        start = time.perf_counter()
+        worker = thread_worker(load_steps, start_thread=False)(ordered, z, self._progress.moved.emit)
+        worker.yielded.connect(lambda step: self._loaded_step(step, window, layers, start))
+        worker.finished.connect(lambda: self._load_finished(ordered, start, done))
+        self.worker = worker
+        self._offset = 0
+        worker.start()
+        return worker
+
+    def _loaded_step(self, step: tuple[str, Any, Any], window: str, layers: dict[str, Any],
+                     start: float) -> None:
+        what, info, payload = step
+        key = f"{info.series_instance_uid}/{info.sub_series}"
+        if what == "error":
+            self.status.setText(payload)
+            _notify_error(payload)
+        elif what == "first":
+            layers[key] = self._add_volume(payload, window)
+            self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
+        elif key in layers:  # the whole series in place of its displayed slice
+            layer = layers[key]
+            layer.data = payload.array
+            layer.metadata["response_tool"]["volume"] = payload
+        else:
+            layers[key] = self._add_volume(payload, window)
+            self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
+        if what == "full":
+            self._offset += info.n_slices
+            self.progress_bar.setValue(self._offset)
+
+    def _show_progress(self, description: str, done: int, total: int) -> None:
+        self.progress_bar.setValue(self._offset + done)
+        self.status.setText(f"Loading {description}: {done} / {total} slices …")
+
+    def _load_finished(self, series: list[SeriesInfo], start: float, done: Any) -> None:
+        self.load_timing["full_s"] = time.perf_counter() - start
+        self.progress_bar.setVisible(False)
+        self.worker = None
+        self.status.setText(f"Loaded {len(series)} series in {self.load_timing['full_s']:.1f} s "
+                            f"(first slice on screen after "
+                            f"{self.load_timing.get('first_slice_s', float('nan')):.2f} s).")
+        if done is not None:
+            done()
+
+    def _add_volume(self, volume: Any, window: str) -> Any:
+        """One loaded series as an image layer in millimetres (warnings in its name)."""
+        data, kwargs, _ = volume_layer_data(volume, window=window)
+        if volume.warnings:  # e.g. missing slices resampled: every number from it carries it
+            kwargs["name"] = f"{kwargs['name']} ⚠"
+            _notify_warning(f"{volume.series.description}: " + "; ".join(volume.warnings))
+        kwargs["metadata"]["response_tool"]["volume"] = volume  # for click-to-measure
+        return self.viewer.add_image(data, **kwargs)
 
     def load_series(self, series: list[SeriesInfo]) -> None:
+        """Load ``series`` now, on this thread (scripts, tests; the buttons load in the
+        background: :meth:`load_series_async`)."""
         window = self.window_box.currentText()
-        # portal-venous first, arterial last: the last layer is drawn on top.
-        order = {Phase.PORTAL_VENOUS: 0, Phase.ARTERIAL: 1}
         warned: list[str] = []
-        for s in sorted(series, key=lambda s: order.get(s.phase.phase, -1)):
+        for s in sorted(series, key=lambda s: _ORDER.get(s.phase.phase, -1)):
             self.status.setText(f"Loading {s.description} ({s.n_slices} slices) …")
             try:
                 volume = load_series(s)
@@ -223,13 +325,9 @@ class PatientPanel(QWidget):
                 self.status.setText(str(exc))
                 _notify_error(str(exc))
                 continue
-            data, kwargs, _ = volume_layer_data(volume, window=window)
-            if volume.warnings:  # e.g. missing slices resampled: every number from it carries it
-                kwargs["name"] = f"{kwargs['name']} ⚠"
+            if volume.warnings:
                 warned.append(f"{s.description}: " + "; ".join(volume.warnings))
-                _notify_warning(warned[-1])
-            kwargs["metadata"]["response_tool"]["volume"] = volume  # for click-to-measure
-            self.viewer.add_image(data, **kwargs)
+            self._add_volume(volume, window)
         self.status.setText(f"Loaded {len(series)} series." + "".join(f"\n⚠ {w}" for w in warned))
 
     # -- display -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ annotation layers ↔ session (:mod:`.annotations`) and the keys (:mod:`.keys`).
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,9 +72,17 @@ class ReadingPanel(ReadingLayout):
         self.accept_button.clicked.connect(self.accept_proposal)
         self.predicted_button.clicked.connect(self.go_to_predicted)
         bind_keys(napari_viewer, self, self.bindings)
+        me = weakref.ref(self)  # the context must not keep a closed panel alive
+        self.context.image_listeners.append(lambda d: (p := me()) is not None and p._images_in(d))
         for line in [key_problem, *collisions(self.bindings)]:
             if line:
                 self.say(line)
+
+    def _images_in(self, date: str) -> None:
+        """A study loaded in the background is in: lay the panes out again."""
+        if self.session is not None and date in self.session.dates:
+            self.annotations.show_date()
+            self.hanging.apply()
 
     def rebind(self, action: str, key: str) -> None:
         """Give ``action`` the key ``key`` (refused if another action has it); the help line
@@ -166,8 +175,9 @@ class ReadingPanel(ReadingLayout):
             self.say("open a patient folder in the Patient panel first")
             return None
         try:
+            # the reader's path: studies load in the background, the displayed slice first
             return self.start(self.context.patient_id(), studies, None,
-                              load_study=self.context.load_study)
+                              load_study=self.context.load_study_async)
         except ResponseToolError as exc:
             self.say(str(exc))
             return None
