@@ -50,7 +50,7 @@ def test_every_widget_opens_through_the_manifest(make_napari_viewer) -> None:
     viewer = make_napari_viewer()
     manifest = npe2.PluginManifest.from_distribution("response-tool")
     names = [w.display_name for w in manifest.contributions.widgets]
-    assert names == ["Patient", "Reading", "Burden", "Adjudication"]
+    assert names == ["Patient", "Reading", "Burden", "Adjudication", "PACS"]
     for name in names:
         _, widget = viewer.window.add_plugin_dock_widget("response-tool", name, tabify=True)
         assert widget is not None and widget.viewer is not None, name

@@ -1,0 +1,111 @@
+"""The PACS panel against a real Orthanc (DICOMweb plugin), started on a loopback port: search the
+phantom patient, open its study in the Patient panel through the cache, load and read it, send an
+SR back (under Xvfb; the screenshot is out/test-screenshots/pacs_panel.png)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("dicomweb_client")
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "test-screenshots"
+PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def orthanc(tmp_path):
+    exe = shutil.which("Orthanc") or ("/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists()
+                                      else None)
+    if exe is None or not PLUGIN.exists():
+        pytest.skip("Orthanc with its DICOMweb plugin is not installed (Debian: orthanc "
+                    "orthanc-dicomweb; scripts/setup-exchange.sh)")
+    port = _port()
+    cfg = {"Name": "rt-plugin-test", "StorageDirectory": str(tmp_path / "db"),
+           "IndexDirectory": str(tmp_path / "db"), "HttpPort": port, "DicomServerEnabled": False,
+           "DicomPort": _port(), "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+           "Plugins": [str(PLUGIN)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
+    (tmp_path / "orthanc.json").write_text(json.dumps(cfg))
+    with open(tmp_path / "orthanc.log", "w") as log:
+        proc = subprocess.Popen([exe, str(tmp_path / "orthanc.json")], stdout=log, stderr=log)
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/system", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("Orthanc did not answer within 20 s")
+            yield f"http://127.0.0.1:{port}/dicom-web"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_pacs_panel_opens_a_patient_from_dicomweb(make_napari_viewer, orthanc, phantom_dir,
+                                                  tmp_path):
+    from napari_response_tool._screenshots import save_screenshot
+    from napari_response_tool._widgets.pacs import PacsPanel
+
+    from response_tool.exchange.dicomweb import Pacs, store_folder
+
+    gt = json.loads((phantom_dir / "ground_truth.json").read_text())
+    tp = gt["timepoints"][0]
+    store_folder(Pacs(orthanc), phantom_dir / "RT-PHANTOM-001" / "20260112_baseline")
+
+    viewer = make_napari_viewer()
+    _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
+    pacs = PacsPanel(viewer, cache=tmp_path / "cache")
+    viewer.window.add_dock_widget(pacs, name="PACS (response-tool)", tabify=True)
+    pacs.url.setText(orthanc)
+    pacs.patient.setText("NOBODY")
+    assert pacs.search() == [] and "0 study(ies)" in pacs.status.text()
+    pacs.patient.setText("RT-PHANTOM-001")
+    (hit,) = pacs.search()
+    assert hit.study_uid == tp["study_instance_uid"] and pacs.table.rowCount() == 1
+    folder = pacs.open_patient()
+    assert folder == tmp_path / "cache" / "RT-PHANTOM-001"
+    (study,) = patient.studies()  # the Patient panel now lists the retrieved study
+    assert study.study_instance_uid == tp["study_instance_uid"] and len(study.series) == 3
+    patient.load_study(study)
+    phases = {x.metadata["response_tool"]["phase"] for x in viewer.layers}
+    assert {"arterial", "portal-venous"} <= phases
+    # a SEG drawn on the retrieved series goes back to the PACS from the panel (STOW-RS)
+    import numpy as np
+
+    from response_tool.exchange.images import ImageIndex
+    from response_tool.exchange.seg import outlines_seg
+
+    labels = np.zeros((64, 512, 512), np.uint8)
+    labels[36, 200:300, 150:250] = 1
+    labels[36, 230:260, 180:210] = 2
+    pv = tp["series"]["portal-venous"]["series_instance_uid"]
+    seg = outlines_seg(labels, pv, ImageIndex(folder))
+    seg.save_as(tmp_path / "seg.dcm", enforce_file_format=True)
+    assert pacs.send([tmp_path / "seg.dcm"]) == [seg.SOPInstanceUID]
+    assert "1 instance(s) stored" in pacs.status.text()
+    (found,) = Pacs(orthanc).instances(tp["study_instance_uid"], "SEG")
+    assert found["sop_instance_uid"] == seg.SOPInstanceUID
+    shot = save_screenshot(viewer, SCREENSHOTS / "pacs_panel.png")
+    assert shot.stat().st_size > 10_000
+    pacs.url.setText(f"http://127.0.0.1:{_port()}/dicom-web")
+    assert pacs.search() == [] and "cannot search for studies" in pacs.status.text()
