@@ -75,7 +75,7 @@ def test_pacs_panel_opens_a_patient_from_dicomweb(make_napari_viewer, orthanc, p
     viewer = make_napari_viewer()
     _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
     pacs = PacsPanel(viewer, cache=tmp_path / "cache")
-    viewer.window.add_dock_widget(pacs, name="PACS (response-tool)", tabify=True)
+    dock = viewer.window.add_dock_widget(pacs, name="PACS (response-tool)", tabify=True)
     pacs.url.setText(orthanc)
     pacs.patient.setText("NOBODY")
     assert pacs.search() == [] and "0 study(ies)" in pacs.status.text()
@@ -105,6 +105,20 @@ def test_pacs_panel_opens_a_patient_from_dicomweb(make_napari_viewer, orthanc, p
     assert "1 instance(s) stored" in pacs.status.text()
     (found,) = Pacs(orthanc).instances(tp["study_instance_uid"], "SEG")
     assert found["sop_instance_uid"] == seg.SOPInstanceUID
+    # the read done on the retrieved images: SR (and SEG of its outlines) back to the PACS
+    from napari_response_tool._demo_read import fill_timepoint
+
+    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
+    reading.start("RT-PHANTOM-001", patient.studies(), tmp_path / "reads.sqlite",
+                  reader_id="R1", load_study=patient.load_study)
+    fill_timepoint(reading, gt, 0)
+    reading.session.store.set_burden_outlines(reading.session.key, tp["date"], pv, labels)
+    stored = pacs.send_read()
+    assert len(stored) == 2, pacs.status.text()  # the baseline SR and the outlines' SEG
+    found = {i["modality"]: i["sop_instance_uid"] for i in
+             Pacs(orthanc).instances(tp["study_instance_uid"]) if i["modality"] in ("SR",)}
+    assert found["SR"] in stored
+    dock.raise_()  # the PACS tab in front for the screenshot
     shot = save_screenshot(viewer, SCREENSHOTS / "pacs_panel.png")
     assert shot.stat().st_size > 10_000
     pacs.url.setText(f"http://127.0.0.1:{_port()}/dicom-web")

@@ -3,7 +3,9 @@
 Search (QIDO-RS) lists the studies of a PatientID; *Open in Patient panel* retrieves them (WADO-RS)
 into the local cache (``response_tool.exchange.dicomweb``: only the instances the cache lacks) and
 opens the patient's cache folder in the Patient panel, from where reading goes on as from any
-folder; *Send files…* stores exported SR / SEG back (STOW-RS). The work is the core's; this panel
+folder; *Send the read* exports the open read as DICOM SR (one per time point) and SEG (its
+burden outlines) on the Patient panel's images and stores them on the server (STOW-RS);
+*Send files…* stores any exported SR / SEG. The work is the core's; this panel
 only turns clicks into those calls and shows their one-line errors.
 """
 
@@ -58,6 +60,8 @@ class PacsPanel(QWidget):
         open_button.clicked.connect(lambda: self.open_patient())
         send = QPushButton("Send files…")
         send.clicked.connect(self._choose_files)
+        send_read = QPushButton("Send the read (SR + SEG)")
+        send_read.clicked.connect(lambda: self.send_read())
         self.status = QLabel("Search a patient on the DICOMweb server.")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -70,6 +74,7 @@ class PacsPanel(QWidget):
         layout.addWidget(self.table)
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
+        buttons.addWidget(send_read)
         buttons.addWidget(send)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
@@ -129,6 +134,34 @@ class PacsPanel(QWidget):
             return []
         self.status.setText(f"{len(stored)} instance(s) stored on {self.url.text().strip()}.")
         return stored
+
+    def export_read(self, out: str | os.PathLike[str]) -> list[Path]:
+        """The open read as DICOM SR per time point and SEG / NIfTI of its burden outlines, on the
+        Patient panel's images, into the folder ``out`` (``dicom-export``'s rules)."""
+        from response_tool.exchange.export import dicom_export
+
+        session = self.context.require_session()
+        panel = self.context.patient_panel
+        if panel is None or panel.folder is None:
+            raise ResponseToolError("open the patient's folder in the Patient panel first: the SR "
+                                    "references its images")
+        files, notes = dicom_export(session.store, panel.folder, out,
+                                    patient=session.key.patient_id, reader=session.key.reader_id)
+        self.status.setText(f"{len(files)} file(s) written to {out}"
+                            + (f" ({'; '.join(notes)})" if notes else ""))
+        return files
+
+    def send_read(self) -> list[str]:
+        """Export the open read (SR + SEG) and store it on the server."""
+        import tempfile
+
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="response-tool-send-")) / "read"
+            files = self.export_read(folder)
+        except ResponseToolError as exc:
+            self.status.setText(str(exc))
+            return []
+        return self.send([f for f in files if f.suffix == ".dcm"])
 
     def _choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "DICOM files to send (SR, SEG)")
