@@ -65,10 +65,12 @@ class Model:
 
 def fit(data: pd.DataFrame, time: str, event: str, names: list[str],
         references: dict[str, str] | None = None, fixed: dict[str, Term] | None = None,
-        what: str = "") -> Model:
+        what: str = "", ph: bool = True) -> Model:
     """Fit a Cox model of ``time``/``event`` on the variables ``names`` of ``data`` (complete
     cases). A level with no event among them cannot be estimated (its HR is 0 or infinite): its
-    patients are left out of the model, its row is written without an HR and a note says so."""
+    patients are left out of the model, its row is written without an HR and a note says so.
+    ``ph``: run the proportional-hazards check (the screening of covariates one by one does
+    not: the check is of the models whose hazard ratios are read)."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
 
@@ -109,7 +111,8 @@ def fit(data: pd.DataFrame, time: str, event: str, names: list[str],
     term_p = {t.name: wald_p(cph.params_, cph.variance_matrix_, [c for c in t.columns
                                                                  if c in design_cols])
               for t in terms}
-    ph = _ph_check(cph, model, terms)
+    ph = _ph_check(cph, model, terms) if ph else pd.DataFrame(
+        columns=["term", "level", "statistic", "p"])
     result = Model(_table(terms, frame, event, summary, term_p, empty), len(frame),
                    int(frame[event].sum()), ph, notes, cph.params_.copy(), term_p)
     if result.ph_failed:
@@ -264,7 +267,8 @@ def analyse(data: pd.DataFrame, time: str, event: str, exposure: str | None,
              if exposure else Model(pd.DataFrame(columns=list(COLUMNS))))
     tables, notes, term_p = [], [], {}
     for name in covariates:
-        one = fit(data, time, event, [name], references, fixed, named(f"{name} alone"))
+        one = fit(data, time, event, [name], references, fixed, named(f"{name} alone"),
+                  ph=False)
         tables.append(one.table)
         notes += one.notes
         term_p[name] = one.term_p.get(name, math.nan)

@@ -27,6 +27,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="RESPONSES.csv to write")
     p.add_argument("--bor", help="BOR.csv to write (best overall response, without and with "
                                  "confirmation)")
+    # treatment cycles (issue 13; response_tool/report/cycles.py, a layer on top of assess())
+    p.add_argument("--treatments", metavar="TREATMENTS.csv",
+                   help="patient_id, treatment_date, kind: also assess each treatment cycle "
+                        "against its own pre-treatment scan (docs/research.md)")
+    p.add_argument("--cycles", metavar="CYCLES.csv",
+                   help="with --treatments: the per-cycle table to write (default: beside -o, "
+                        "RESPONSES.cycles.csv)")
     p.add_argument("--criteria", action="append", choices=list(CRITERIA),
                    help="criterion to assess (repeat for both; default: both)")
     p.add_argument("--confirm-weeks", type=float, default=d.confirm_weeks,
@@ -107,11 +114,17 @@ def run(args: argparse.Namespace) -> int:
     outputs = [Output(args.output, "-o", "responses.csv")]
     if args.bor:
         outputs.append(Output(args.bor, "--bor", "bor.csv"))
+    if args.cycles and not args.treatments:  # treatment cycles (issue 13)
+        from response_tool.domain.errors import AssessmentOptionError
+        raise AssessmentOptionError("--cycles needs --treatments TREATMENTS.csv")
+    if args.treatments:  # treatment cycles (issue 13): the per-cycle table joins the set
+        outputs.append(Output(args.cycles or Path(args.output).with_suffix(".cycles.csv"),
+                              "--cycles", "cycles.csv"))
     outputs.append(Output(warnings, "--warnings" if args.warnings else
                           "the warnings CSV (beside -o by default; choose it with --warnings FILE)",
                           "warnings.csv"))
     targets = check_files(outputs, {"measurements CSV": args.measurements,
-                                    "--burden": args.burden},
+                                    "--burden": args.burden, "--treatments": args.treatments},
                           follow_symlinks=args.follow_symlinks)
     protocol = AssessmentOptions(
         criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
@@ -127,7 +140,13 @@ def run(args: argparse.Namespace) -> int:
                     impute_partial_dates=args.impute_partial_dates,
                     jobs=max(1, args.jobs)).exported(export)
     responses, bor = targets[0], (targets[1] if args.bor else None)
-    result.to_csv(responses, bor, targets[-1])
+    if args.treatments:  # treatment cycles (issue 13): written with the others, as one set
+        from response_tool.report.cycles import write_with_cycles
+        print(write_with_cycles(result, args.measurements, args.treatments, targets[-2],
+                                [responses, bor, targets[-1]], export, protocol=protocol,
+                                impute_partial_dates=args.impute_partial_dates), file=sys.stderr)
+    else:
+        result.to_csv(responses, bor, targets[-1])
     print(result.summary())
     n = len(result.warnings) + len(result.new_lesion_warnings)
     print(f"wrote {args.output}" + (f", {args.bor}" if args.bor else "") + f" and {warnings} "

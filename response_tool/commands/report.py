@@ -41,6 +41,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--clinical", help="CLINICAL.csv: patient_id, os_months, os_event, pfs_months, "
                                       "pfs_event (event 1 = died / progressed, 0 = censored), "
                                       "and any covariate columns")
+    p.add_argument("--cycles", metavar="CYCLES.csv",
+                   help="the per-cycle table `response-tool assess --treatments` wrote: "
+                        "responses per treatment cycle, first vs best response, time to "
+                        "progression per cycle")
     p.add_argument("--covariates", metavar="COL[,COL...]", default="",
                    help="clinical columns entered into the Cox and logistic models and Table 1 "
                         "(numeric, or categorical with a reference level: docs/research.md)")
@@ -108,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
                           reader=args.reader, followup=args.followup, confirmed=args.confirmed,
                           agreement_boot=args.agreement_boot, seed=args.seed,
                           progress=progress, export=export,
-                          follow_symlinks=args.follow_symlinks, analysis=analysis)
+                          follow_symlinks=args.follow_symlinks, analysis=analysis,
+                          cycles=args.cycles)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {report.index} ({len(report.figures)} figures, {len(report.tables)} tables)")

@@ -12,7 +12,12 @@ writes into OUT:
   seeded generator after everything else, so the columns before them and every other file are
   those of the generator without covariates);
 * ``burden.csv`` — baseline hepatic tumour burden per patient (``htb_pct``, volumetric);
-* ``truth.csv`` — the latent (reader-free) diameters, for checking the readers' error model.
+* ``truth.csv`` — the latent (reader-free) diameters, for checking the readers' error model;
+* ``treatments.csv`` — ``patient_id, treatment_date, kind``: a TACE a few days after the
+  baseline scan, repeated after the second follow-up scan for 60 % of the patients followed that
+  long and after the third for half of those (drawn from their own generator; the sizes do not
+  respond to the later sessions — the model has one course — so the later cycles' responses
+  show re-baselining, not a treatment effect).
 
 The model:
 
@@ -167,9 +172,11 @@ def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
         burden.append({"patient_id": pid, "reader_id": "", "timepoint_date": str(start),
                        "htb_method": "volumetric", "htb_pct": round(htb, 2)})
     _add_covariates(clinical, burden, seed)
-    paths = {name: out / f"{name}.csv" for name in ("measurements", "clinical", "burden", "truth")}
+    treatments = _treatments(rows, seed)
+    names = ("measurements", "clinical", "burden", "truth", "treatments")
+    paths = {name: out / f"{name}.csv" for name in names}
     for name, data in (("measurements", rows), ("clinical", clinical), ("burden", burden),
-                       ("truth", truth)):
+                       ("truth", truth), ("treatments", treatments)):
         tmp = paths[name].with_suffix(".csv.part")
         pd.DataFrame(data).to_csv(tmp, index=False)
         tmp.replace(paths[name])
@@ -189,6 +196,25 @@ def _add_covariates(clinical: list[dict], burden: list[dict], seed: int) -> None
                    primary_site=("pancreas", "small bowel", "other")[
                        rng.choice(3, p=(pancreas, other, other))],
                    htb_pct=htb["htb_pct"])
+
+
+def _treatments(rows: list[dict], seed: int) -> list[dict]:
+    """TACE 1 to 7 days after the baseline scan; again 3 to 10 days after the second follow-up
+    scan (60 %) and after the third (half of those), from a generator of their own."""
+    rng = np.random.default_rng([seed, 17])
+    scans: dict[str, set[str]] = {}
+    for row in rows:
+        scans.setdefault(row["patient_id"], set()).add(row["timepoint_date"])
+    out = []
+    for pid, seen in scans.items():
+        dates = sorted(seen)
+        when = [np.datetime64(dates[0]) + int(rng.integers(1, 8))]
+        if len(dates) >= 4 and rng.random() < 0.6:
+            when.append(np.datetime64(dates[2]) + int(rng.integers(3, 11)))
+            if len(dates) >= 5 and rng.random() < 0.5:
+                when.append(np.datetime64(dates[3]) + int(rng.integers(3, 11)))
+        out += [{"patient_id": pid, "treatment_date": str(w), "kind": "TACE"} for w in when]
+    return out
 
 
 def _measure(rng: np.random.Generator, true_mm: float, bias: float, prop: float,

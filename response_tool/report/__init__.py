@@ -31,8 +31,9 @@ import pandas as pd
 from response_tool.domain.errors import ReportInputError
 from response_tool.io.export import ExportOptions, neutralise_csv_file
 from response_tool.io.output import OwnedFolder
-from response_tool.report import course, landmarks, models, page, survival
+from response_tool.report import course, cycles_section, landmarks, models, page, survival
 from response_tool.report.context import AnalysisOptions, Context
+from response_tool.report.cycles import read_cycle_table
 from response_tool.report.figures import COLOURS, sankey, spider, waterfall
 from response_tool.report.inputs import (
     CATEGORIES,
@@ -50,7 +51,7 @@ from response_tool.report.tables import cross_table, distribution, exact_ci
 #: the report's sections, in page order; each returns "" when it does not apply
 SECTIONS: tuple[Callable[[Context], str], ...] = (
     page.distribution_section, page.cross_section, page.change_section, course.section,
-    models.table1_section, survival.section, landmarks.section, models.cox_section,
+    cycles_section.section, models.table1_section, survival.section, landmarks.section, models.cox_section,
     models.logistic_section, page.htb_section, page.agreement_section)
 
 
@@ -81,7 +82,8 @@ def build_report(responses: str | Path | pd.DataFrame, out: str | Path,
                  seed: int = 0, progress: Callable[[str], None] | None = None, *,
                  export: ExportOptions | None = None,
                  follow_symlinks: bool = False,
-                 analysis: AnalysisOptions | None = None) -> Report:
+                 analysis: AnalysisOptions | None = None,
+                 cycles: str | Path | pd.DataFrame | None = None) -> Report:
     """Write the report into ``out`` (see the module docstring).
 
     ``out`` is a new folder, an empty one, or one an earlier report wrote (recognised by its
@@ -93,21 +95,26 @@ def build_report(responses: str | Path | pd.DataFrame, out: str | Path,
     nothing), never half a report. Its tables' formula-like cells are neutralised; ``export``
     pseudonymises the patient ids (:mod:`response_tool.io.export`); ``analysis`` chooses the
     covariates, reference levels, entry rule and landmark of the models
-    (:class:`~response_tool.report.context.AnalysisOptions`)."""
+    (:class:`~response_tool.report.context.AnalysisOptions`); ``cycles`` is the per-cycle table
+    ``assess --treatments`` writes (:mod:`response_tool.report.cycles`)."""
     folder = OwnedFolder(out, marker=MARKER, command="response-tool report",
-                         inputs={"responses": responses, "--bor": bor, "--clinical": clinical},
+                         inputs={"responses": responses, "--bor": bor, "--clinical": clinical,
+                                 "--cycles": cycles},
                          follow_symlinks=follow_symlinks, earlier=_earlier_report,
                          not_empty_hint="give a new folder name (e.g. -o report), an empty "
                                         "folder or one `report` wrote before")
     inputs = load(responses, bor, clinical, reader, followup, confirmed)
     models.check_options(inputs, analysis or AnalysisOptions(), clinical)
+    cycle_table = None if cycles is None else read_cycle_table(cycles)
+    if export is not None and export.key is not None and cycle_table is not None:
+        cycle_table = ExportOptions(export.key).apply(cycle_table)
     if export is not None and export.key is not None:
         inputs = _pseudonymised(inputs, export)
     out = Path(out)
     work = folder.stage()
     try:
         ctx = Context(inputs, work, out, agreement_boot, seed, progress or (lambda _msg: None),
-                      analysis or AnalysisOptions())
+                      analysis or AnalysisOptions(), cycle_table)
         _write(ctx)
         for table in sorted((work / "tables").glob("*.csv")):
             neutralise_csv_file(table)

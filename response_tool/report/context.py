@@ -75,6 +75,8 @@ class Context:
     say: Callable[[str], None] = lambda _msg: None
     #: the options of the models and of the landmark analysis
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
+    #: the per-cycle table of ``assess --treatments`` (report --cycles), if given
+    cycles: pd.DataFrame | None = None
     #: the inputs' notes, then those the sections add
     notes: list[str] = field(init=False)
     #: name → CSV path (under ``out``) of every table written

@@ -43,7 +43,8 @@ NOT_EVALUABLE = Response.NE.value
 RESPONDERS = tuple(r.value for r in OBJECTIVE)
 DISEASE_CONTROL = (*RESPONDERS, Response.SD.value)
 CLINICAL_COLUMNS = ("patient_id", "os_months", "os_event", "pfs_months", "pfs_event")
-ENDPOINTS = {"os": "Overall survival", "pfs": "Progression-free survival"}
+ENDPOINTS = {"os": "Overall survival", "pfs": "Progression-free survival",
+             "ttup": "Time to untreatable progression"}
 
 RESPONSES = ("responses CSV written by `response-tool assess`",
              ("patient_id", "reader_id", "criterion", "timepoint_date", "is_baseline",

@@ -168,7 +168,8 @@ def cox_section(ctx: Context) -> str:
            "response always enters." if covariates else
            "No covariates (give <code>--covariates COL,COL</code> of the clinical CSV for "
            "the multivariable models).")
-        + " Proportional hazards checked by the Schoenfeld-residual test (rank time).</p>"]
+        + " Proportional hazards checked by the Schoenfeld-residual test (rank time) in the "
+          "response model and the multivariable one.</p>"]
     if not covariates and ctx.inputs.covariates is not None:
         others = [c for c in ctx.inputs.covariates.columns if c != "patient_id"]
         ctx.notes.append("The clinical CSV has columns the models do not use: "

@@ -39,6 +39,8 @@ _GROUP_COLOURS = {RESPONDER: COLOURS[Response.CR.value],
                   NON_RESPONDER: COLOURS[Response.PD.value]}
 
 
+#: the y-axis words of every endpoint drawn (the clinical table's, and TTLP per cycle)
+LABELS = {**ENDPOINTS, "ttlp": "Progression-free in the cycle"}
 #: a median (or a CI bound) the curve never reaches: "not reached", as the papers print it
 NOT_REACHED = "NR"
 
@@ -61,7 +63,8 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     ax = fig.add_subplot(grid[0])
     risk = fig.add_subplot(grid[1], sharex=ax)
     horizon = float(d[t_col].max()) if len(d) else 12.0
-    ticks = np.arange(0, horizon + 1e-9, 12.0 if horizon > 36 else 6.0)
+    step = 12.0 if horizon > 36 else 6.0 if horizon > 12 else 3.0 if horizon > 4 else 1.0
+    ticks = np.arange(0, horizon + 1e-9, step)
     rows = []
     palette = {**COLOURS, **_GROUP_COLOURS}
     extra = OTHER_COLOURS
@@ -104,7 +107,7 @@ def km_groups(data: pd.DataFrame, endpoint: str, group: str, order: list[str],
     ax.set_xlim(-0.02 * horizon, horizon * 1.02)
     ax.set_xticks(ticks)
     ax.tick_params(labelbottom=False)
-    ax.set_ylabel(f"{ENDPOINTS[endpoint].lower()}\nprobability")
+    ax.set_ylabel(f"{LABELS.get(endpoint, endpoint).lower()}\nprobability")
     ax.set_title(title + (f"\nlog-rank p {_p(p, eq=True)}" if len(groups) >= 2 else ""),
                  fontsize=10)
     if ax.get_legend_handles_labels()[0]:  # a group too small to draw has no curve to name
