@@ -143,6 +143,16 @@ class ReadingDemo:
         return "\n".join(lines) + "\n"
 
 
+def hide_layer_docks(viewer: Any) -> None:
+    """Hide napari's layer list and layer controls (Window menu brings them back): the two
+    panes of the hanging protocol get the width they need to show the whole liver."""
+    qt_viewer = getattr(viewer.window, "_qt_viewer", None)
+    for name in ("dockLayerList", "dockLayerControls"):
+        dock = getattr(qt_viewer, name, None)
+        if dock is not None:
+            dock.setVisible(False)
+
+
 def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> ReadingDemo:
     """Dock the Reading panel beside the Patient panel and draw the ground-truth read of the
     baseline and follow-ups up to ``upto`` (a fresh store at ``store_path``), then show the last."""
@@ -154,7 +164,8 @@ def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> 
     store_path = Path(store_path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store_path}{suffix}").unlink(missing_ok=True)
-    session.panel.side_by_side.setChecked(False)  # one view: draw on the phase shown on top
+    session.panel.side_by_side.setChecked(False)  # the Reading panel lays out the panes
+    hide_layer_docks(viewer)
     reading.start(_patient_folder(session.phantom).name, session.panel.studies(), store_path,
                   reader_id="DEMO", load_study=session.panel.load_study)
     gt = session.ground_truth

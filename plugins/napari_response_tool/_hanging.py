@@ -139,6 +139,7 @@ def pane_text(role: str, date: str, tag: str, description: str | None, phase: st
             f"W {width:.0f}  L {level:.0f} · {where}")
 
 
+
 def window_of(contrast_limits: Sequence[float]) -> tuple[float, float]:
     """(level, width) of a layer's contrast limits."""
     lo, hi = (float(v) for v in contrast_limits)

@@ -90,7 +90,9 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
 
     from ._demo_session import open_demo_session, open_reading_demo, phantom_burden
 
-    viewer = napari.Viewer(show=not headless, title="response-tool — liver phantom")
+    # shown also when headless (on the virtual display): napari sizes the grid's panes only in a
+    # shown window, and the prior | current panes need their real size
+    viewer = napari.Viewer(show=True, title="response-tool — liver phantom")
     session = open_demo_session(viewer, phantom)
     out.mkdir(parents=True, exist_ok=True)
     if not headless:
@@ -104,6 +106,7 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
     shots = [save_screenshot(viewer, out / "screenshot.png")]  # the two phases side by side
     reading = open_reading_demo(session, out / "reads.sqlite", upto=2)  # the whole read
     panel = reading.panel
+    show_new_lesion(panel)  # follow-up 2 is PD because of it: on the canvas, in the table
     shots.append(save_screenshot(viewer, out / "reading_followup2.png"))
     panel.go_to(panel.session.baseline)
     panel.select_lesion("N1")
@@ -133,6 +136,15 @@ def run_session(phantom: Path, out: Path, *, headless: bool) -> int:
                                        *reports, out / "summary.txt"])
     print(f"demo: wrote {names}")
     return 0
+
+
+def show_new_lesion(panel: object) -> None:
+    """Select the first new lesion of the current time point (the canvas jumps to it)."""
+    session = panel.session  # type: ignore[attr-defined]
+    new = [r.lesion_id for r in session.rows() if r.role == "new"]
+    if new:
+        panel.select_lesion(new[0])  # type: ignore[attr-defined]
+        panel.lesion_table.scrollToItem(panel.lesion_table.selectedItems()[0])  # type: ignore[attr-defined]
 
 
 def write_reports(out: Path, exported: dict[str, Path]) -> list[Path]:

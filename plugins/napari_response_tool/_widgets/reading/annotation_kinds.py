@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 #: what an item of a layer is: (lesion id, what — a diameter kind, or MARK)
 Item = tuple[str, str]
 MARK = "mark"
-#: the viable diameter is a wide red band drawn *under* the thin total lines, so where it lies
-#: on the long axis both stay visible (a yellow core in a red band)
-COLORS = {DiameterKind.LONG: "yellow", DiameterKind.SHORT: "cyan",
-          DiameterKind.VIABLE: (1.0, 0.25, 0.25, 0.8)}
+#: the viable diameter is a wide, half-transparent red band, the total lines thin and opaque: where
+#: the viable diameter lies on the long axis both stay visible (a yellow core in a red band),
+#: whichever is drawn on top
+COLORS = {DiameterKind.LONG: (1.0, 1.0, 0.0, 0.95), DiameterKind.SHORT: (0.0, 1.0, 1.0, 0.95),
+          DiameterKind.VIABLE: (1.0, 0.2, 0.2, 0.55)}
 #: line width per kind (mm on the canvas)
-WIDTHS = {DiameterKind.LONG: 0.7, DiameterKind.SHORT: 0.7, DiameterKind.VIABLE: 2.4}
-#: drawing order per kind (higher on top)
-Z_INDEX = {DiameterKind.LONG: 2, DiameterKind.SHORT: 2, DiameterKind.VIABLE: 1}
+WIDTHS = {DiameterKind.LONG: 1.2, DiameterKind.SHORT: 1.2, DiameterKind.VIABLE: 3.5}
+# (no per-shape z_index: napari 0.9 then leaves opaque lines of a 3-d shapes layer undrawn)
 #: canvas label per diameter kind: "T1" (long), "T1 ⊥" (short), "T1 v" (viable)
 SUFFIX = {DiameterKind.LONG: "", DiameterKind.SHORT: " ⊥", DiameterKind.VIABLE: " v"}
 
@@ -148,8 +148,7 @@ class Lines(LayerKind):
         layer.feature_defaults = {"lesion_id": lesion_id, "kind": str(kind),
                                   "label": line_label(lesion_id, kind, _length(ends))}
         kind = DiameterKind(kind)
-        layer.add_lines([np.asarray(ends)], edge_color=COLORS[kind], edge_width=WIDTHS[kind],
-                        z_index=Z_INDEX[kind])
+        layer.add_lines([np.asarray(ends)], edge_color=COLORS[kind], edge_width=WIDTHS[kind])
         self.relabel(layer)
 
     def relabel(self, layer: Any) -> None:
@@ -185,9 +184,6 @@ class Lines(LayerKind):
         if widths[index] != WIDTHS[DiameterKind(kind)]:
             widths[index] = WIDTHS[DiameterKind(kind)]
             layer.edge_width = widths
-            z = list(layer.z_index)
-            z[index] = Z_INDEX[DiameterKind(kind)]
-            layer.z_index = z
 
     def coords(self, layer: Any, index: int) -> np.ndarray:
         data = np.asarray(layer.data[index], dtype=float)

@@ -36,7 +36,7 @@ from ..._hanging import (
 )
 from ..._layers import AUTO_WINDOW, WINDOW_PRESETS
 from ..._pane_overlay import hide_pane_texts, set_pane_texts
-from .annotation_kinds import COLORS, LINE_TEXT, WIDTHS, Z_INDEX, lesion_labels
+from .annotation_kinds import COLORS, LINE_TEXT, WIDTHS, lesion_labels
 
 if TYPE_CHECKING:
     from .panel import ReadingPanel
@@ -150,9 +150,13 @@ class HangingProtocol:
         annotations = panel.annotations
         right = [*current_images, annotations.lines.layer(current),
                  annotations.marks.layer(current)]
+        proposals = panel.station.proposal_layer
+        if proposals is not None and proposals in self.viewer.layers:
+            right.append(proposals)  # click-to-measure proposals: on the current study
         left = [*prior_images, lines]
         ours = {_key(x) for x in [*context.images(), *annotations.lines.layers.values(),
-                                  *annotations.marks.layers.values(), *self._pads, lines]}
+                                  *annotations.marks.layers.values(), *self._pads, lines,
+                                  *right]}
         in_panes = {_key(x) for x in [*left, *right]}
         hidden = [x for x in self.viewer.layers if _key(x) in ours and _key(x) not in in_panes]
         for layer in hidden:
@@ -268,7 +272,7 @@ class HangingProtocol:
                     rows.append((m.lesion_id, str(kind), length))
                     layer.feature_defaults = {"kind": str(kind), "label": ""}
                     layer.add_lines([np.asarray(ends, dtype=float)], edge_color=COLORS[kind],
-                                    edge_width=WIDTHS[kind], z_index=Z_INDEX[kind])
+                                    edge_width=WIDTHS[kind])
             if rows:
                 features = layer.features.copy()
                 features["label"] = lesion_labels(rows)
@@ -334,8 +338,7 @@ class HangingProtocol:
                                      meta.get("series_description"), meta.get("phase"),
                                      window_of(layer.contrast_limits), z_mm,
                                      index if in_range else None),
-                "rt_left": letters["left"], "rt_right": letters["right"],
-                "rt_top": letters["top"], "rt_bottom": letters["bottom"]})
+                "rt_left": letters["left"], "rt_right": letters["right"]})
 
     def ensure_registration(self, date: str) -> Any:
         """The registration of ``date`` to the baseline, computed and stored with the read when

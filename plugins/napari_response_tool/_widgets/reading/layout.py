@@ -144,7 +144,7 @@ class ReadingLayout(QWidget):
         lesion_row.addWidget(self.nodal_box)
         lesion_row.addWidget(self.add_button)
 
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(470)
         layout = QVBoxLayout(self)
         layout.addWidget(self.open_button)
         layout.addLayout(top)

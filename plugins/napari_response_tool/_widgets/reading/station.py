@@ -26,7 +26,7 @@ from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.vocabulary import DiameterKind, Phase
 from response_tool.reading.session import LineRecord
 
-from .annotation_kinds import COLORS, WIDTHS, line_label
+from .annotation_kinds import COLORS, WIDTHS, lesion_labels
 
 if TYPE_CHECKING:
     from .panel import ReadingPanel
@@ -145,14 +145,22 @@ class Station:
         layer.data = []
         self.proposal = {str(k): np.asarray(v, dtype=float) for k, v in lines.items()}
         self.proposal_lesion = lesion_id
-        for kind, ends in self.proposal.items():
-            layer.feature_defaults = {"kind": kind, "label": line_label(lesion_id, kind) + " ?"}
+        labels = lesion_labels([(lesion_id, k, float(np.linalg.norm(v[1] - v[0])))
+                                for k, v in self.proposal.items()])
+        for (kind, ends), label in zip(self.proposal.items(), labels, strict=True):
+            layer.feature_defaults = {"kind": kind, "label": f"{label} ?" if label else ""}
             layer.add_lines([ends], edge_color=COLORS[DiameterKind(kind)],
                             edge_width=WIDTHS[DiameterKind(kind)])
         layer.visible = True
+        self.panel.hanging.apply()  # the proposals go in the current study's pane
         self.panel.say(f"proposed for {lesion_id}: " + ", ".join(
             f"{k} {np.linalg.norm(v[1] - v[0]):.1f} mm" for k, v in self.proposal.items())
             + " — edit the lines if needed, then accept")
+
+    @property
+    def proposal_layer(self) -> Any:
+        """The proposals layer (None until a first proposal)."""
+        return self._layer
 
     def _proposal_layer(self) -> Any:
         if self._layer is None or self._layer not in self.panel.viewer.layers:
