@@ -199,6 +199,14 @@ def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp
     panel.select_lesion("T1")
     t1 = next(x for x in gt["lesions"] if x["lesion_id"] == "T1")["timepoints"][1]
     seed = np.asarray(t1["center_xyz_mm"], dtype=float)[::-1]
+    # go to the predicted position: the follow-up is registered to the baseline on first use,
+    # the registration stored with the read, and the view moved to T1's predicted centre
+    assert session.registration(session.dates[1]) is None
+    predicted = panel.go_to_predicted()
+    assert session.registration(session.dates[1]) is not None
+    assert predicted is not None and np.linalg.norm(predicted - seed) < 10.0
+    assert float(viewer.dims.point[0]) == pytest.approx(predicted[0], abs=2.6)  # its slice
+    assert "predicted from" in panel.problem_label.text()
     viewer.dims.set_point(0, float(seed[0]))
     drawn = session.measurement("T1").long_axis_mm
     lines = panel.station.propose_at(seed)

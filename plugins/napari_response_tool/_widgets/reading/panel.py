@@ -107,8 +107,9 @@ class ReadingPanel(ReadingLayout):
     def accept_proposal(self) -> None:
         self.station.accept()
 
-    def go_to_predicted(self) -> None:
-        self.station.go_to_predicted()
+    def go_to_predicted(self) -> Any:
+        """Move to the selected lesion's predicted position; returns it (z, y, x mm) or None."""
+        return self.station.go_to_predicted()
 
     @property
     def session(self) -> ReadingSession | None:
