@@ -266,7 +266,7 @@ def best_responses(timepoints: pd.DataFrame, protocol: AssessmentOptions) -> pd.
         fu_response[backdated] = bor.ORDER.index(bor.PD)
     present = fu_response >= 0
     sd_met = present & (((fu_day - ref_day[:, None]) / 7.0 >= protocol.sd_min_weeks) | (
-        (fu_response == bor.ORDER.index(bor.NON_CR_NON_PD)) & ~protocol.sd_min_for_non_cr_non_pd))
+        (fu_response == bor.ORDER.index(bor.NON_CR_NON_PD)) & (not protocol.sd_min_for_non_cr_non_pd)))
     i, j = np.triu_indices(width, k=1)
     confirms = present[:, j] & ((fu_day[:, j] - fu_day[:, i]) / 7.0 >= protocol.confirm_weeks)
     facts = pd.DataFrame(np.hstack([fu_response, sd_met, confirms]).astype(np.int8))
