@@ -12,7 +12,8 @@
   work for this benchmark without changing the report's other sections).
 
 Run: ``.venv/bin/python benchmarks/bench_research.py [--runs 3] [--scale-runs 1]
-[--skip-small] [--skip-200k]``. Cohorts are generated and assessed once into benchmarks/_data/ (git-ignored).
+[--skip-small] [--skip-scale] [--skip-200k]``. Cohorts are generated and assessed once into
+benchmarks/_data/ (git-ignored).
 Writes results/research.json.
 """
 
@@ -96,12 +97,20 @@ def main() -> int:
     parser.add_argument("--skip-small", action="store_true",
                         help="keep the committed 300 / 3 000 rows, measure only at scale")
     parser.add_argument("--skip-200k", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true",
+                        help="keep the committed rows at scale, measure only 300 / 3 000")
     args = parser.parse_args()
     from response_tool.agreement import agreement
     from response_tool.report import build_report
 
     old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     rows = [] if not args.skip_small else old.get("results", [])
+    if not args.skip_small:  # warm up: the first call imports statsmodels, lifelines, matplotlib
+        with tempfile.TemporaryDirectory() as tmp:
+            warm = _cohort(300)
+            agreement(warm / "responses.csv", "mrecist", bor=warm / "bor.csv", n_boot=0)
+            build_report(warm / "responses.csv", Path(tmp) / "r", bor=warm / "bor.csv",
+                         clinical=warm / "clinical.csv", agreement_boot=0)
     for n in () if args.skip_small else SIZES:
         folder = _cohort(n)
         with tempfile.TemporaryDirectory() as tmp:
@@ -118,8 +127,8 @@ def main() -> int:
                      "per_bootstrap_sample_ms": round((boot - point) / 1000 * 1000, 2),
                      "report_s": round(report, 2)})
         print(rows[-1], flush=True)
-    scale = []
-    for n, readers, covariates in SCALE:
+    scale = old.get("report_at_scale", []) if args.skip_scale else []
+    for n, readers, covariates in () if args.skip_scale else SCALE:
         if n == 200_000 and args.skip_200k:
             continue
         folder = _cohort(n, readers)

@@ -186,7 +186,9 @@ def cox_section(ctx: Context) -> str:
             name = f"{ENDPOINTS[e]}, {CRITERION_NAME[crit]}"
             res = cox.analyse(data, f"{e}_months", f"{e}_event", RESPONSE, covariates,
                               opts.references, {RESPONSE: term}, opts.entry_p, name)
-            uni = pd.concat([res.crude.table, res.screening.table], ignore_index=True)
+            uni = pd.concat([t for t in (res.crude.table, res.screening.table) if len(t)],
+                            ignore_index=True) if len(res.crude.table) or len(
+                res.screening.table) else res.crude.table
             multi = res.adjusted.table if res.adjusted is not None else None
             heading = f"{name}: hazard ratios"
             if e == "pfs":
