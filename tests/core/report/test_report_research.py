@@ -216,3 +216,18 @@ def test_progress_is_printed_per_step(cohort_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     for step in ("response distribution", "waterfall and spider plots", "patient course"):
         assert f"report: {step} (" in err
+
+
+def test_landmark_at_a_followup_uses_the_median_time_of_that_scan(cohort_dir, tmp_path):
+    rep = build_report(cohort_dir / "responses.csv", tmp_path / "r", bor=cohort_dir / "bor.csv",
+                       clinical=cohort_dir / "clinical.csv", agreement_boot=0,
+                       analysis=AnalysisOptions(landmark_followup=1))
+    tp = pd.read_csv(cohort_dir / "responses.csv")
+    tp = tp[(tp.reader_id == "R1") & (tp.criterion == "mrecist")].copy()
+    tp["date"] = pd.to_datetime(tp.timepoint_date)
+    start = tp[tp.is_baseline].set_index("patient_id")["date"]
+    tp["months"] = (tp.date - tp.patient_id.map(start)).dt.days / 30.4375
+    first = tp[tp.months > 0].sort_values("months").groupby("patient_id")["months"].first()
+    page = rep.index.read_text()
+    assert f"landmark at follow-up 1 (median {first.median():.1f} months)" in page
+    assert "cox_os_mrecist_landmark" in rep.tables
