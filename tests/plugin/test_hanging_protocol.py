@@ -112,7 +112,7 @@ def _read(viewer, phantom_dir, store, upto=2):
 
 def _pane_layers(viewer):
     """Visible layers by pane (napari's grid rule) — what the reader sees left and right."""
-    grid = viewer.grid
+    grid = viewer.canvas.grid
     panes: dict[tuple[int, int], list[str]] = {}
     for i, layer in enumerate(viewer.layers):
         pos = grid.position(i, viewer.layers)
@@ -132,7 +132,7 @@ def test_prior_beside_current_at_follow_ups(make_napari_viewer, qtbot, phantom_d
     d0, d1, d2 = session.dates
     panel.go_to(d1)
     panel.select_lesion("T1")
-    assert viewer.grid.enabled and tuple(viewer.grid.shape) == (1, 2)
+    assert viewer.canvas.grid.enabled and tuple(viewer.canvas.grid.shape) == (1, 2)
     panes = _pane_layers(viewer)
     assert sorted(panes) == [(0, 0), (0, 1)]
     assert panes[(0, 0)] == [f"{d0} arterial", "prior lines (read-only)"]
@@ -179,7 +179,7 @@ def test_prior_beside_current_at_follow_ups(make_napari_viewer, qtbot, phantom_d
     shot2 = save_screenshot(viewer, SCREENSHOTS / "hanging_followup2.png")
     # off: one pane again
     panel.hanging_box.setChecked(False)
-    assert not viewer.grid.enabled and not panel.hanging._prior_lines.visible
+    assert not viewer.canvas.grid.enabled and not panel.hanging._prior_lines.visible
     for shot in (shot1, shot2):
         from imageio.v3 import imread
 

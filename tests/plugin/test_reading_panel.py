@@ -148,7 +148,7 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
 
 
 def test_reading_opens_from_the_patient_panel(make_napari_viewer, phantom_dir, tmp_path,
-                                              monkeypatch):
+                                              monkeypatch, qtbot):
     monkeypatch.setenv("RESPONSE_TOOL_STORE", str(tmp_path / "default.sqlite"))
     viewer = make_napari_viewer()
     _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
@@ -159,7 +159,10 @@ def test_reading_opens_from_the_patient_panel(make_napari_viewer, phantom_dir, t
     session = reading.open_from_patient_panel()
     assert session is not None and session.key.patient_id == "RT-PHANTOM-001"
     assert reading.store_path == tmp_path / "default.sqlite"
-    assert len([lay for lay in viewer.layers if lay.__class__.__name__ == "Image"]) == 2
+    # the reader's path loads in the background: the study's two series arrive, the panes follow
+    qtbot.waitUntil(lambda: patient.worker is None and len(
+        [lay for lay in viewer.layers if lay.__class__.__name__ == "Image"]) == 2, timeout=120_000)
+    assert not reading.context.loading
 
 
 @pytest.mark.slow

@@ -134,10 +134,10 @@ class HangingProtocol:
             self._place(list(context.images()), np.zeros(3))
             if self._prior_lines is not None:
                 self._prior_lines.visible = False
-            if self.viewer.grid.enabled and tuple(self.viewer.grid.shape) == (1, 2):
-                self.viewer.grid.enabled = False
-                self.viewer.grid.shape = (-1, -1)
-                self.viewer.grid.stride = 1
+            if self.viewer.canvas.grid.enabled and tuple(self.viewer.canvas.grid.shape) == (1, 2):
+                self.viewer.canvas.grid.enabled = False
+                self.viewer.canvas.grid.shape = (-1, -1)
+                self.viewer.canvas.grid.stride = 1
                 self.viewer.reset_view()
             self._show_phase()
             return
@@ -164,7 +164,7 @@ class HangingProtocol:
         others = [x for x in self.viewer.layers if _key(x) not in ours]
         plan = grid_order(left, right, hidden, others, pad=self._pad)
         self._reorder(plan.order)
-        grid = self.viewer.grid
+        grid = self.viewer.canvas.grid
         # a fixed shape: napari rebuilds its panes whenever the grid's shape changes, and a pane
         # built while the layers are being moved starts with a degenerate size (napari 0.9:
         # the view came up ~100x zoomed in); other panels' visible layers share the panes
