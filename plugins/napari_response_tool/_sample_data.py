@@ -6,7 +6,7 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from response_tool.phantom import generate_phantom
+from response_tool.phantom import generate_phantom, is_current
 
 from ._reader import read_dicom
 
@@ -14,7 +14,7 @@ from ._reader import read_dicom
 def phantom_dir(seed: int = 0) -> Path:
     """Folder of the phantom for ``seed``, generated if absent (ground_truth.json marks completion)."""
     out = Path(user_cache_dir("response-tool")) / f"phantom-seed{seed}"
-    if not (out / "ground_truth.json").is_file():  # absent, or an interrupted earlier attempt
+    if not is_current(out):  # absent, an interrupted attempt, or written by an older version
         generate_phantom(out, seed=seed, force=True)
     return out
 

@@ -48,10 +48,13 @@ def ensure_phantom(folder: Path, seed: int) -> Path:
     ``response-tool phantom`` writes it: into a new or empty folder (or over a phantom written
     before), built apart and put in place at the end — never over a folder of other files."""
     from response_tool.commands.phantom import write_phantom
+    from response_tool.phantom import is_current
 
-    if (folder / "ground_truth.json").is_file():
+    if is_current(folder):
         print(f"demo: using the phantom in {folder}")
         return folder
+    if (folder / "ground_truth.json").is_file():
+        print(f"demo: the phantom in {folder} is from an older response-tool; writing it again")
     print(f"demo: generating the liver phantom (seed {seed}) into {folder} …", flush=True)
     write_phantom(folder, seed=seed, force=True, progress=lambda msg: print(f"  {msg}", flush=True))
     return folder

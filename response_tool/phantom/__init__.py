@@ -4,6 +4,6 @@ See :mod:`response_tool.phantom.scenario` for the anatomy, lesions and expected 
 ``docs/phantom.md`` for the ground truth's definitions.
 """
 
-from .generate import PhantomResult, baseline_focus, generate_phantom
+from .generate import PHANTOM_VERSION, PhantomResult, baseline_focus, generate_phantom, is_current
 
-__all__ = ["PhantomResult", "baseline_focus", "generate_phantom"]
+__all__ = ["PHANTOM_VERSION", "PhantomResult", "baseline_focus", "generate_phantom", "is_current"]

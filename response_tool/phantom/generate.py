@@ -43,7 +43,7 @@ def _axis_endpoints(e: sc.Ellipsoid, half_mm: float, along_u: bool,
 
 
 def _lesion_record(lesion: sc.Lesion, k: int, grid: Grid) -> dict[str, Any]:
-    state = lesion.states[k]
+    state = sc.placed_state(lesion.states[k], k)  # where the lesion lies at this time point
     if state is None:
         return {"timepoint": sc.TIMEPOINTS[k][0], "present": False}
     e = state.total
@@ -116,6 +116,20 @@ def _measurements_rows(k: int) -> list[dict[str, Any]]:
     return rows
 
 
+#: Bumped whenever the phantom's images or ground truth change (2: follow-ups repositioned,
+#: the third liver lesion a non-target): an older phantom on disk is then regenerated.
+PHANTOM_VERSION = 2
+
+
+def is_current(root: str | Path) -> bool:
+    """``root`` holds a complete phantom of this :data:`PHANTOM_VERSION`."""
+    path = Path(root) / "ground_truth.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("phantom_version") == PHANTOM_VERSION
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def generate_phantom(outdir: str | Path, seed: int = 0, progress: Progress | None = None,
                      *, force: bool = False) -> PhantomResult:
     """Write the multiphase longitudinal liver phantom to ``outdir``.
@@ -179,6 +193,9 @@ def generate_phantom(outdir: str | Path, seed: int = 0, progress: Progress | Non
             "liver_volume_ml": round(liver_voxels * grid.voxel_ml, 4),
             "tumour_volume_ml": round(tumour_voxels * grid.voxel_ml, 4),
             "htb_pct": round(100.0 * tumour_voxels / liver_voxels, 4),
+            "patient_motion": {"translation_xyz_mm": list(sc.MOTION[k][:3]),
+                               "rotation_deg": sc.MOTION[k][3],
+                               "pivot_xyz_mm": list(sc.MOTION_PIVOT_XYZ_MM)},
             **_sums(k),
         })
     lesions = [{
@@ -194,7 +211,8 @@ def generate_phantom(outdir: str | Path, seed: int = 0, progress: Progress | Non
         writer.writeheader()
         writer.writerows(rows)
     ground_truth = {
-        "generator": "response-tool phantom", "seed": seed, "patient_id": sc.PATIENT_ID,
+        "generator": "response-tool phantom", "phantom_version": PHANTOM_VERSION, "seed": seed,
+        "patient_id": sc.PATIENT_ID,
         "patient_dir": str(patient_dir.relative_to(root)),
         "grid": {"matrix": grid.matrix, "n_slices": grid.n_slices,
                  "spacing_zyx_mm": [grid.slice_mm, grid.pixel_mm, grid.pixel_mm],

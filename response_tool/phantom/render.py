@@ -101,11 +101,11 @@ def render_labels(timepoint: int, grid: Grid | None = None) -> np.ndarray:
     labels = np.zeros((grid.n_slices, grid.matrix, grid.matrix), dtype=np.uint8)
     interior = None
     for value, e in sc.ANATOMY:
-        _paint(labels, e, value, grid, where=interior if value >= 4 else None)
+        _paint(labels, sc.placed(e, timepoint), value, grid, where=interior if value >= 4 else None)
         if value == 3 and interior is None:
             interior = labels == 3
     for lesion in sc.LESIONS:
-        state = lesion.states[timepoint]
+        state = sc.placed_state(lesion.states[timepoint], timepoint)
         if state is None:
             continue
         if lesion.is_nodal:

@@ -148,10 +148,11 @@ LESIONS: tuple[Lesion, ...] = (
            _liver((-50.0, 25.0, _z(22)), 15.0, 12.0, 11.0, -20.0, (1.0, 0.40, 0.40),
                   (1.0, 29.0 / 30.0, 29.0 / 30.0)),
            "segment VI"),
-    Lesion("T3", "target", "liver", False,
+    Lesion("NT2", "non-target", "liver", False,
            _liver((-5.0, -45.0, _z(44)), 12.5, 10.0, 10.0, 0.0, (1.0, 0.50, 0.50),
                   (1.0, 24.0 / 25.0, 24.0 / 25.0)),
-           "left lobe, segment III"),
+           "left lobe, segment III, 25 mm: measurable, but RECIST 1.1 allows two targets per "
+           "organ, so the third liver lesion is a non-target"),
     Lesion("N1", "target", "lymph node", True,
            tuple(LesionState(Ellipsoid((45.0, 42.0, _z(14)), 12.0, 8.0, 9.0, 70.0), 1.0)
                  for _ in range(3)),
@@ -164,6 +165,40 @@ LESIONS: tuple[Lesion, ...] = (
            (None, None, LesionState(Ellipsoid((-65.0, -50.0, _z(40)), 7.5, 6.5, 6.5, 10.0), 1.0)),
            "new 15 mm hypervascular lesion with washout at follow-up 2"),
 )
+
+#: Where the patient lies at each time point relative to the baseline: (dx, dy, dz mm, rotation
+#: about the cranio-caudal axis in degrees), applied to the whole anatomy and every lesion about
+#: :data:`MOTION_PIVOT_XYZ_MM`. Follow-ups are never in the baseline's place — table height and
+#: position differ by centimetres and the patient lies a few degrees rotated — so a reader (or the
+#: viewer) must find each lesion again (lesion propagation). z shifts are whole slices, so each
+#: lesion's longest diameter stays on one slice.
+MOTION: tuple[tuple[float, float, float, float], ...] = (
+    (0.0, 0.0, 0.0, 0.0),
+    (12.0, -15.0, 5.0, 3.0),
+    (-10.0, 18.0, -7.5, -4.0),
+)
+MOTION_PIVOT_XYZ_MM = (0.0, 5.0, 20.0)
+
+
+def placed(e: Ellipsoid, k: int) -> Ellipsoid:
+    """``e`` where it lies at time point ``k`` (:data:`MOTION`)."""
+    import math
+
+    dx, dy, dz, deg = MOTION[k]
+    if not (dx or dy or dz or deg):
+        return e
+    px, py, _ = MOTION_PIVOT_XYZ_MM
+    t = math.radians(deg)
+    x, y, z = e.center_xyz_mm
+    rx = px + (x - px) * math.cos(t) - (y - py) * math.sin(t)
+    ry = py + (x - px) * math.sin(t) + (y - py) * math.cos(t)
+    return Ellipsoid((round(rx + dx, 6), round(ry + dy, 6), z + dz), e.a_mm, e.b_mm, e.c_mm,
+                     e.angle_deg + deg)
+
+
+def placed_state(state: LesionState | None, k: int) -> LesionState | None:
+    return None if state is None else LesionState(placed(state.total, k), state.viable_fraction)
+
 
 #: Rim of brighter enhancement at the edge of the viable tumour (mm).
 RIM_THICKNESS_MM = 2.0
@@ -202,11 +237,12 @@ STUDY_PROTOCOLS: tuple[StudyProtocol, ...] = (
 )
 
 #: Expected responses per follow-up, written by hand from the published thresholds (not computed
-#: by the rule engine, which is tested against them). Sums in mm from the lesion table above:
-#: RECIST 1.1: baseline 44 + 30 + 25 + 16 (N1 short axis) = 115; FU1 42.24 + 29 + 24 + 16 = 111.24
-#: (−3.3 %: SD); FU2 the same sum (SD) but NEW1 → PD.
-#: mRECIST (viable long axes; N1 follows RECIST 1.1 by its short axis): baseline 115; FU1
-#: 0.45·42.24 + 0.40·29 + 0.50·24 + 16 = 58.608 (−49.0 %: PR); FU2 the same sum (still ≥ 30 % below
+#: by the rule engine, which is tested against them). Sums in mm from the lesion table above
+#: (targets T1, T2 in the liver — two per organ — and the node N1):
+#: RECIST 1.1: baseline 44 + 30 + 16 (N1 short axis) = 90; FU1 42.24 + 29 + 16 = 87.24
+#: (−3.1 %: SD); FU2 the same sum (SD) but NEW1 → PD.
+#: mRECIST (viable long axes; N1 follows RECIST 1.1 by its short axis): baseline 90; FU1
+#: 0.45·42.24 + 0.40·29 + 16 = 46.608 (−48.2 %: PR); FU2 the same sum (still ≥ 30 % below
 #: baseline: target PR; +0 % over the nadir: not PD) but NEW1 → PD.
 EXPECTED_RESPONSES: dict[str, dict[str, dict[str, str]]] = {
     "follow-up 1": {
