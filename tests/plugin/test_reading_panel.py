@@ -90,7 +90,7 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     viewer = make_napari_viewer()
     _, reading = _open(viewer, phantom_dir, store)
     fill_timepoint(reading, gt, 0)
-    assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "T3", "N1", "NT1"]
+    assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "NT2", "N1", "NT1"]
     nt1 = reading.session.measurement("NT1")
     assert nt1.status == "present" and nt1.slice_index == gt["lesions"][4]["timepoints"][0][
         "slice_index"]

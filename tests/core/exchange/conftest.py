@@ -16,7 +16,7 @@ from response_tool.domain.model import Measurement
 from response_tool.reading.store import ReadStore
 
 #: R2's changes to the ground truth: (lesion, time point index) → status
-R2_STATUSES = {("T3", 1): "too-small", ("NT1", 1): "absent", ("N1", 1): "not-evaluated",
+R2_STATUSES = {("T2", 1): "too-small", ("NT1", 1): "absent", ("N1", 1): "not-evaluated",
                ("NT1", 2): "progression", ("NEW1", 2): "equivocal"}
 
 

@@ -158,8 +158,8 @@ def test_lines_are_on_the_referenced_image_at_their_pixels(exported, patient_dir
                 assert h.SeriesInstanceUID == series
                 assert math.isclose(float(h.ImagePositionPatient[2]), m.endpoints(kind)[0][0])
                 checked += 1
-    # 3 time points x (T1-T3: long + viable; N1: long + short) + NEW1 long at follow-up 2
-    assert checked == 3 * (3 * 2 + 2) + 1
+    # 3 time points x (T1, T2: long + viable; N1: long + short) + NEW1 long at follow-up 2
+    assert checked == 3 * (2 * 2 + 2) + 1
 
 
 def test_responses_of_the_time_point_are_assess_results(exported):
