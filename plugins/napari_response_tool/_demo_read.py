@@ -65,7 +65,10 @@ def fill_timepoint(panel: ReadingPanel, ground_truth: dict[str, Any], k: int) ->
         if not tp.get("present"):
             continue
         if lid not in known:
-            panel.add_lesion(lesion["role"], lesion["organ"], bool(lesion["is_nodal"]))
+            given = panel.add_lesion(lesion["role"], lesion["organ"], bool(lesion["is_nodal"]))
+            if given != lid:  # the panel numbers lesions in the order they are added
+                raise RuntimeError(f"the ground truth's {lid} was added as {given}: list the "
+                                   "ground truth's lesions in the order the panel numbers them")
         if lesion["role"] in (Role.NON_TARGET, Role.NEW):  # a click on the lesion marks it present
             centre = snap_to_voxels(_image_layer(panel, Phase.PORTAL_VENOUS),
                                     [tp["center_xyz_mm"], tp["center_xyz_mm"]])[0]

@@ -171,6 +171,9 @@ def open_reading_demo(session: DemoSession, store_path: Path, upto: int = 1) -> 
     gt = session.ground_truth
     for k in range(min(upto, len(gt.get("timepoints", [])) - 1) + 1):
         fill_timepoint(reading, gt, k)
+        if k:  # as a reader's first "go to predicted" does: the follow-up registered to the
+            reading.hanging.ensure_registration(reading.session.current)  # baseline, so the
+            reading.hanging.apply()  # prior pane shows the same anatomy as the current one
     reading.go_to(reading.session.dates[min(upto, len(reading.session.dates) - 1)])
     from qtpy.QtWidgets import QApplication
 

@@ -148,11 +148,6 @@ LESIONS: tuple[Lesion, ...] = (
            _liver((-50.0, 25.0, _z(22)), 15.0, 12.0, 11.0, -20.0, (1.0, 0.40, 0.40),
                   (1.0, 29.0 / 30.0, 29.0 / 30.0)),
            "segment VI"),
-    Lesion("NT2", "non-target", "liver", False,
-           _liver((-5.0, -45.0, _z(44)), 12.5, 10.0, 10.0, 0.0, (1.0, 0.50, 0.50),
-                  (1.0, 24.0 / 25.0, 24.0 / 25.0)),
-           "left lobe, segment III, 25 mm: measurable, but RECIST 1.1 allows two targets per "
-           "organ, so the third liver lesion is a non-target"),
     Lesion("N1", "target", "lymph node", True,
            tuple(LesionState(Ellipsoid((45.0, 42.0, _z(14)), 12.0, 8.0, 9.0, 70.0), 1.0)
                  for _ in range(3)),
@@ -161,6 +156,11 @@ LESIONS: tuple[Lesion, ...] = (
            tuple(LesionState(Ellipsoid((-110.0, 15.0, _z(50)), 4.0, 4.0, 4.0), 1.0)
                  for _ in range(3)),
            "8 mm enhancing lesion, non-measurable (< 10 mm): non-target"),
+    Lesion("NT2", "non-target", "liver", False,
+           _liver((-5.0, -45.0, _z(44)), 12.5, 10.0, 10.0, 0.0, (1.0, 0.50, 0.50),
+                  (1.0, 24.0 / 25.0, 24.0 / 25.0)),
+           "left lobe, segment III, 25 mm: measurable, but RECIST 1.1 allows two targets per "
+           "organ, so the third liver lesion is a non-target"),
     Lesion("NEW1", "new", "liver", False,
            (None, None, LesionState(Ellipsoid((-65.0, -50.0, _z(40)), 7.5, 6.5, 6.5, 10.0), 1.0)),
            "new 15 mm hypervascular lesion with washout at follow-up 2"),

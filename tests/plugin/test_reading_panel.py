@@ -51,7 +51,7 @@ def test_diameters_on_anisotropic_layers_match_the_ground_truth(make_napari_view
     assert m.slice_index == t1["slice_index"]
     assert m.series_uid == gt["timepoints"][0]["series"]["portal-venous"]["series_instance_uid"]
     # a node: short axis, checked for perpendicularity
-    n1 = gt["lesions"][3]["timepoints"][0]
+    n1 = gt["lesions"][2]["timepoints"][0]
     assert reading.add_lesion("target", "lymph node", nodal=True) == "N1"
     draw(reading, "N1", "long", n1["long_axis_endpoints_xyz_mm"], "portal-venous")
     short = draw(reading, "N1", "short", n1["short_axis_endpoints_xyz_mm"], "portal-venous")
@@ -90,9 +90,9 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     viewer = make_napari_viewer()
     _, reading = _open(viewer, phantom_dir, store)
     fill_timepoint(reading, gt, 0)
-    assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "NT2", "N1", "NT1"]
+    assert [r.lesion_id for r in reading.session.rows()] == ["T1", "T2", "N1", "NT1", "NT2"]
     nt1 = reading.session.measurement("NT1")
-    assert nt1.status == "present" and nt1.slice_index == gt["lesions"][4]["timepoints"][0][
+    assert nt1.status == "present" and nt1.slice_index == gt["lesions"][3]["timepoints"][0][
         "slice_index"]
     # a target cannot be marked with a point: it is measured with a line
     reading.select_lesion("T1")

@@ -22,7 +22,7 @@ def gt(phantom_dir):
 def test_ground_truth_lists_three_timepoints_and_every_lesion(gt):
     assert [t["label"] for t in gt["timepoints"]] == ["baseline", "follow-up 1", "follow-up 2"]
     ids = [les["lesion_id"] for les in gt["lesions"]]
-    assert ids == ["T1", "T2", "NT2", "N1", "NT1", "NEW1"]
+    assert ids == ["T1", "T2", "N1", "NT1", "NT2", "NEW1"]
     new = next(les for les in gt["lesions"] if les["lesion_id"] == "NEW1")
     assert [tp["present"] for tp in new["timepoints"]] == [False, False, True]
 
