@@ -98,7 +98,7 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
     reading.select_lesion("T1")
     reading._points(reading.session.current).add(np.asarray([nt1.mark_point]))
     assert reading.session.measurement("T1").mark_point is None
-    assert len(reading._points(reading.session.current).data) == 1
+    assert len(reading._points(reading.session.current).data) == 2  # NT1 and NT2 only
     # follow-up 1: every lesion carried over, baseline value shown, not yet measured
     reading.go_to(gt["timepoints"][1]["date"])
     rows = {r.lesion_id: r for r in reading.session.rows()}
@@ -143,7 +143,7 @@ def test_full_read_carry_over_live_responses_export_and_resume(make_napari_viewe
              for d, layer in again._marks.items()}
     assert marks == {d: sorted(np.asarray(x).round(4).tolist() for x in layer.data)
                      for d, layer in reading._marks.items()}
-    assert sum(len(v) for v in marks.values()) == 4  # NT1 at 3 time points, NEW1 at follow-up 2
+    assert sum(len(v) for v in marks.values()) == 7  # NT1, NT2 at 3 time points; NEW1 at FU 2
     assert again.session.responses(gt["timepoints"][2]["date"])["mrecist"]["overall_response"] == "PD"
 
 
