@@ -79,8 +79,7 @@ def _stored_dtype(info: SeriesInfo) -> np.dtype:
                           "(8, 16 or 32); re-export the series")
 
 
-#: Threads that read (and decode) slices at once: file reads and the pylibjpeg / openjpeg
-#: decoders release the GIL, so slices are read on every core (benchmarks/bench_load.py).
+#: Threads that read uncompressed slices at once (file reads release the GIL).
 READ_THREADS = max(1, min(8, os.cpu_count() or 1))
 
 
@@ -122,7 +121,9 @@ def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None,
     fast = all(s.pixel_offset is not None and s.pixel_length is not None
                and s.pixel_length >= frame_bytes for s in info.slices)
     threads = READ_THREADS if threads is None else max(1, int(threads))
-    if threads == 1 or len(info.slices) < 4:
+    # compressed slices decode one after another: the JPEG 2000 and RLE decoders hold the GIL,
+    # so threads gave nothing (J2K) or lost time (RLE, -15 %) in benchmarks/bench_load.py
+    if threads == 1 or len(info.slices) < 4 or not fast:
         for i, s in enumerate(info.slices):
             _read_slice(s, out[i], frame_bytes, fast)
             if progress is not None:
