@@ -134,8 +134,10 @@ def _client(args: argparse.Namespace) -> Any:
                                 "(or response-tool[batch])") from exc
     if args.scheduler:
         return Client(args.scheduler, timeout="20s")
+    import logging
+
     cluster = LocalCluster(n_workers=max(1, args.workers), threads_per_worker=1, processes=True,
-                           dashboard_address=":0")
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster)
 
 
