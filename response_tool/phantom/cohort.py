@@ -90,7 +90,7 @@ def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
         pps = float(rng.exponential(20.0 / np.log(2) * (0.5 if htb > 50 else 1.0)))
         os_months = ttp + pps
         censor = float(rng.uniform(24, 72))
-        start = np.datetime64("2022-01-03") + int(rng.integers(0, 900))
+        start = np.datetime64("2022-01-03") + np.timedelta64(int(rng.integers(0, 900)), "D")
         n_fu = N_FOLLOWUPS
         visits = [0] + [k * SCAN_WEEKS * 7 + int(rng.integers(-7, 8)) for k in range(1, n_fu + 1)]
         visits = [d for d in visits if d / 30.44 <= min(censor, os_months)]
@@ -111,7 +111,7 @@ def generate_cohort(out: str | Path, n_patients: int = 300, n_readers: int = 3,
         new_at = ttp + float(rng.exponential(2.0)) if rng.random() < 0.55 else np.inf
         for k, day in enumerate(visits):
             months = day / 30.44
-            date = str(start + day)
+            date = str(start + np.timedelta64(int(day), "D"))
             approach = 1 - (1 - shrink_rate) ** (months / 3.0) if k else 0.0
             tot_f = 1 + (f_tot - 1) * approach
             via_f = 1 + (f_via - 1) * approach
@@ -208,11 +208,11 @@ def _treatments(rows: list[dict], seed: int) -> list[dict]:
     out = []
     for pid, seen in scans.items():
         dates = sorted(seen)
-        when = [np.datetime64(dates[0]) + int(rng.integers(1, 8))]
+        when = [np.datetime64(dates[0]) + np.timedelta64(int(rng.integers(1, 8)), "D")]
         if len(dates) >= 4 and rng.random() < 0.6:
-            when.append(np.datetime64(dates[2]) + int(rng.integers(3, 11)))
+            when.append(np.datetime64(dates[2]) + np.timedelta64(int(rng.integers(3, 11)), "D"))
             if len(dates) >= 5 and rng.random() < 0.5:
-                when.append(np.datetime64(dates[3]) + int(rng.integers(3, 11)))
+                when.append(np.datetime64(dates[3]) + np.timedelta64(int(rng.integers(3, 11)), "D"))
         out += [{"patient_id": pid, "treatment_date": str(w), "kind": "TACE"} for w in when]
     return out
 
