@@ -20,14 +20,19 @@ def add_parser(sub: Any) -> None:
                     "tracking id, diameters with their lines on the source images, role, status, "
                     "site, and the RECIST 1.1 / mRECIST responses; the burden outlines as DICOM SEG "
                     "(liver and tumour segments) and NIfTI (docs/exchange.md).")
-    p.add_argument("--store", required=True, help="the read store (reads.sqlite)")
     p.add_argument("--images", required=True, help="the patient's DICOM folder (the read's series)")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    add_store_selection(p, "output folder")
+    p.set_defaults(func=run)
+
+
+def add_store_selection(p: Any, output: str) -> None:
+    """The arguments every command reading a store's reads out takes (dicom-export, store-export)."""
+    p.add_argument("--store", required=True, help="the read store (reads.sqlite)")
+    p.add_argument("-o", "--out", required=True, help=output)
     p.add_argument("--patient", help="only this patient's reads")
     p.add_argument("--reader", help="only this reader's reads")
     p.add_argument("--follow-symlinks", action="store_true",
-                   help="an output folder that is a symbolic link writes where it points")
-    p.set_defaults(func=run)
+                   help="an output that is a symbolic link writes where it points")
 
 
 def run(args: argparse.Namespace) -> int:

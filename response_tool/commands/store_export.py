@@ -15,12 +15,9 @@ def add_parser(sub: Any) -> None:
         "store-export", help="reads of a store as the measurements CSV assess reads",
         description="Write the reads of a read store as the measurements CSV (the input schema of "
                     "`response-tool assess`, docs/measurements-csv.md).")
-    p.add_argument("--store", required=True, help="the read store (reads.sqlite)")
-    p.add_argument("-o", "--out", required=True, help="the measurements CSV to write")
-    p.add_argument("--patient", help="only this patient's reads")
-    p.add_argument("--reader", help="only this reader's reads")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="an output that is a symbolic link writes where it points")
+    from response_tool.commands.dicom_export import add_store_selection
+
+    add_store_selection(p, "the measurements CSV to write")
     p.set_defaults(func=run)
 
 

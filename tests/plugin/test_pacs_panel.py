@@ -5,11 +5,6 @@ SR back (under Xvfb; the screenshot is out/test-screenshots/pacs_panel.png)."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,48 +12,15 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("dicomweb_client")
 
+from orthanc_server import free_port, running_orthanc  # noqa: E402  (tests/orthanc_server.py)
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "test-screenshots"
-PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def orthanc(tmp_path):
-    exe = shutil.which("Orthanc") or ("/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists()
-                                      else None)
-    if exe is None or not PLUGIN.exists():
-        pytest.skip("Orthanc with its DICOMweb plugin is not installed (Debian: orthanc "
-                    "orthanc-dicomweb; scripts/setup-exchange.sh)")
-    port = _port()
-    cfg = {"Name": "rt-plugin-test", "StorageDirectory": str(tmp_path / "db"),
-           "IndexDirectory": str(tmp_path / "db"), "HttpPort": port, "DicomServerEnabled": False,
-           "DicomPort": _port(), "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
-           "Plugins": [str(PLUGIN)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
-    (tmp_path / "orthanc.json").write_text(json.dumps(cfg))
-    with open(tmp_path / "orthanc.log", "w") as log:
-        proc = subprocess.Popen([exe, str(tmp_path / "orthanc.json")], stdout=log, stderr=log)
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/system", timeout=1).read()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                pytest.fail("Orthanc did not answer within 20 s")
-            yield f"http://127.0.0.1:{port}/dicom-web"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with running_orthanc(tmp_path / "orthanc", "rt-plugin-test") as url:
+        yield url
 
 
 def test_pacs_panel_opens_a_patient_from_dicomweb(make_napari_viewer, orthanc, phantom_dir,
@@ -121,5 +83,5 @@ def test_pacs_panel_opens_a_patient_from_dicomweb(make_napari_viewer, orthanc, p
     dock.raise_()  # the PACS tab in front for the screenshot
     shot = save_screenshot(viewer, SCREENSHOTS / "pacs_panel.png")
     assert shot.stat().st_size > 10_000
-    pacs.url.setText(f"http://127.0.0.1:{_port()}/dicom-web")
+    pacs.url.setText(f"http://127.0.0.1:{free_port()}/dicom-web")
     assert pacs.search() == [] and "cannot search for studies" in pacs.status.text()

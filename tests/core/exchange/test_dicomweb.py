@@ -5,15 +5,11 @@ port with its storage in a temporary folder: upload the phantom's baseline study
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from orthanc_server import free_port, running_orthanc  # noqa: E402  (tests/orthanc_server.py)
 
 from response_tool.cli import main
 from response_tool.domain.model import Read
@@ -26,52 +22,10 @@ from response_tool.reading.store import ReadStore
 pytest.importorskip("dicomweb_client", reason="dicomweb-client is not installed (a dependency: "
                     "pip install dicomweb-client)")
 
-PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory):
-    exe = shutil.which("Orthanc") or ("/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists()
-                                      else None)
-    if exe is None or not PLUGIN.exists():
-        pytest.skip("Orthanc with its DICOMweb plugin is not installed (Debian: apt-get install "
-                    "orthanc orthanc-dicomweb; scripts/setup-exchange.sh does it)")
-    root = tmp_path_factory.mktemp("orthanc")
-    port = _free_port()
-    config = {"Name": "response-tool-test", "StorageDirectory": str(root / "db"),
-              "IndexDirectory": str(root / "db"), "HttpPort": port, "DicomServerEnabled": False,
-              "DicomPort": _free_port(), "RemoteAccessAllowed": False,
-              "AuthenticationEnabled": False, "Plugins": [str(PLUGIN)],
-              "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
-    (root / "orthanc.json").write_text(json.dumps(config))
-    log = (root / "orthanc.log").open("w")
-    proc = subprocess.Popen([exe, str(root / "orthanc.json")], stdout=log, stderr=log)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/system", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"Orthanc exited: {(root / 'orthanc.log').read_text()[-2000:]}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("Orthanc did not answer within 20 s")
-        yield f"http://127.0.0.1:{port}/dicom-web"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with running_orthanc(tmp_path_factory.mktemp("orthanc")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +108,7 @@ def test_a_seg_goes_to_the_pacs_and_is_found(orthanc, uploaded, phantom_dir, tmp
 
 
 def test_an_unreachable_pacs_is_one_line(tmp_path, capsys):
-    url = f"http://127.0.0.1:{_free_port()}/dicom-web"
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
     with pytest.raises(PacsError, match="cannot search for studies .*is running"):
         Pacs(url).studies()
     assert main(["pacs", "search", url]) == 2
