@@ -5,7 +5,10 @@ For each series (portal-venous first, arterial last, the order the layers are st
 
 1. ``("first", info, volume)`` — the slice at the displayed position alone (one file read:
    milliseconds), in a volume of the series' full size whose other slices are still zero, so the
-   layer appears at once with its final placement, slider range and window;
+   layer appears at once with its final placement, slider range and window. The worker then
+   waits (up to :data:`SHOWN_TIMEOUT_S`) until the UI thread says the layer is on screen
+   (``shown.set()``): adding a napari layer is some 50–100 ms of Python on the UI thread, and
+   reader threads competing for the GIL meanwhile would stretch it to 150–200 ms of frozen UI;
 2. ``("full", info, volume)`` — the whole series, which replaces the placeholder's data;
    while it is read, ``report(description, done, total)`` says how far (the progress bar).
 
@@ -17,6 +20,7 @@ and the others still load.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -28,6 +32,8 @@ from response_tool.io.volume import Volume
 
 #: progress is reported about this many times per series
 _PROGRESS_STEPS = 20
+#: longest wait for the UI thread to show a series' first slice before reading on regardless
+SHOWN_TIMEOUT_S = 2.0
 
 
 def slice_at(info: SeriesInfo, z_world_mm: float | None) -> int:
@@ -58,16 +64,22 @@ def first_slice(info: SeriesInfo, k: int) -> Volume | None:
 
 
 def load_steps(series: Sequence[SeriesInfo], z_world_mm: float | None,
-               report: Callable[[str, int, int], Any] | None = None
-               ) -> Iterator[tuple[str, Any, Any]]:
+               report: Callable[[str, int, int], Any] | None = None,
+               shown: threading.Event | None = None) -> Iterator[tuple[str, Any, Any]]:
     """The steps of loading ``series`` (see the module docstring), for a worker thread.
     ``report(description, done, total)`` is called from that thread as slices are read (about
-    20-odd times a series): give it something thread-safe (a Qt signal's ``emit``)."""
+    20-odd times a series): give it something thread-safe (a Qt signal's ``emit``). ``shown``,
+    when given, is set by the UI thread once a ``"first"`` step is on screen; the rest of that
+    series is read only then (or after :data:`SHOWN_TIMEOUT_S`)."""
     for info in series:
         try:
             placeholder = first_slice(info, slice_at(info, z_world_mm))
             if placeholder is not None:
+                if shown is not None:
+                    shown.clear()
                 yield "first", info, placeholder
+                if shown is not None:
+                    shown.wait(SHOWN_TIMEOUT_S)
             every = max(1, info.n_slices // _PROGRESS_STEPS)
 
             def progress(done: int, total: int, info: SeriesInfo = info, every: int = every) -> None:

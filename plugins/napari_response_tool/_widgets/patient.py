@@ -8,6 +8,7 @@ moves both at the same physical position.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -260,7 +261,9 @@ class PatientPanel(QWidget):
         layers: dict[str, Any] = {}
         self.load_timing = {}
         start = time.perf_counter()
-        worker = thread_worker(load_steps, start_thread=False)(ordered, z, self._progress.moved.emit)
+        self._shown = threading.Event()  # the first slice is on screen: the worker reads on
+        worker = thread_worker(load_steps, start_thread=False)(ordered, z, self._progress.moved.emit,
+                                                               self._shown)
         worker.yielded.connect(lambda step: self._loaded_step(step, window, layers, start))
         worker.finished.connect(lambda: self._load_finished(ordered, start, done))
         self.worker = worker
@@ -276,8 +279,11 @@ class PatientPanel(QWidget):
             self.status.setText(payload)
             _notify_error(payload)
         elif what == "first":
-            layers[key] = self._add_volume(payload, window)
-            self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
+            try:
+                layers[key] = self._add_volume(payload, window)
+                self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
+            finally:
+                self._shown.set()
         elif key in layers:  # the whole series in place of its displayed slice
             layer = layers[key]
             layer.data = payload.array
