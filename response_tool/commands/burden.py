@@ -46,6 +46,15 @@ def add_parser(sub: Any) -> None:
                         "--slices slices spread over the liver)")
     p.add_argument("--slices", type=int, default=5, help="slices for semi-quantitative (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--seg", metavar="OUT.dcm",
+                   help="also write the masks measured as a DICOM SEG (segment 1 'Liver' = liver "
+                        "and tumour, 2 'Liver tumour'; they overlap) referencing the image's DICOM "
+                        "files (the image must be a DICOM series; volumetric only)")
+    p.add_argument("--nifti", metavar="OUT.nii.gz",
+                   help="also write the masks measured as a NIfTI label map on the image's grid "
+                        "(1 liver, 2 tumour; volumetric only)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="write --seg / --nifti through a symbolic link (default: refuse)")
     p.set_defaults(func=run)
 
 
@@ -150,8 +159,43 @@ def _tumour_outside_liver(liver: np.ndarray, tumour: np.ndarray, image: Any, pat
                  f"from the liver ({away.regions} region(s){where}); counted as liver tumour")
 
 
+def _mask_outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """The checked --seg / --nifti paths (before anything is loaded or written)."""
+    seg, nifti = getattr(args, "seg", None), getattr(args, "nifti", None)
+    if seg is None and nifti is None:
+        return None, None
+    from response_tool.io.image import is_itk_file
+    from response_tool.io.output import Output, check_files
+
+    flag = "--seg" if seg else "--nifti"
+    if args.method != "volumetric":
+        raise BurdenInputError(f"{flag} writes the masks of a volumetric burden; the "
+                               "semi-quantitative estimate samples a few slices of them — drop "
+                               f"--method semi-quantitative, or {flag}")
+    if seg is not None and is_itk_file(Path(args.image)):
+        raise BurdenInputError(f"--seg {seg}: the image {args.image} is not DICOM, and a DICOM SEG "
+                               "references the DICOM images it lies on; give the DICOM series as "
+                               "--image, or write the masks with --nifti")
+    if nifti is not None and not str(nifti).endswith((".nii", ".nii.gz")):
+        raise BurdenInputError(f"--nifti {nifti}: a NIfTI file name ends in .nii.gz or .nii")
+    outputs = [Output(v, f, e) for v, f, e in ((seg, "--seg", "burden_SEG.dcm"),
+                                                (nifti, "--nifti", "burden_masks.nii.gz")) if v]
+    inputs = {k: v for k, v in (("--image", args.image), ("--liver-mask", args.liver_mask),
+                                ("--tumor-mask", args.tumor_mask)) if v}
+    targets = iter(check_files(outputs, inputs, follow_symlinks=args.follow_symlinks))
+    return (next(targets) if seg else None), (next(targets) if nifti else None)
+
+
 def run(args: argparse.Namespace) -> int:
-    out, est = compute(args)
+    seg, nifti = _mask_outputs(args)
+    out, est, masks = _measure(args)
+    if seg is not None or nifti is not None:
+        from response_tool.exchange.seg import mask_labels, write_burden_masks
+
+        image, liver, tumour, has_tumour = masks
+        written = write_burden_masks(mask_labels(liver | tumour, tumour), image, args.image,
+                                     seg=seg, nifti=nifti, with_tumour=has_tumour)
+        print(f"burden: wrote {', '.join(map(str, written))}", file=sys.stderr)
     notes = out["notes"]
     if args.json:
         print(json.dumps(out, indent=2))
@@ -180,6 +224,13 @@ def run(args: argparse.Namespace) -> int:
 def compute(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     """The burden of ``args`` as the ``--json`` output (and the estimate; None for the liver
     volume only): what ``batch`` collects per item."""
+    out, est, _masks = _measure(args)
+    return out, est
+
+
+def _measure(args: argparse.Namespace) -> tuple[dict[str, Any], Any, tuple[Any, ...]]:
+    """:func:`compute`, and the masks measured: (image, liver, tumour, whether a tumour mask or
+    label was given)."""
     from response_tool.io.image import load_image
     from response_tool.io.masks import read_label_map
 
@@ -220,8 +271,9 @@ def compute(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
         _tumour_outside_liver(liver, tumour, image, tumour_path, notes, coverage)
     notes += _image_faces(liver | tumour, image)
     spacing = image.spacing_zyx_mm
+    masks = (image, liver, tumour, tumour_map is not None)
     if tumour_map is None:
-        return _liver_only(args, image, liver, notes, coverage)
+        return (*_liver_only(args, image, liver, notes, coverage), masks)
     if args.method == "volumetric":
         est = burden.volumetric(liver, tumour, spacing, scheme)
     else:
@@ -242,7 +294,7 @@ def compute(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
               if k not in ("liver_volume_ml", "tumor_volume_ml", "htb_pct", "category")},
            "image": str(args.image), "spacing_zyx_mm": [float(v) for v in spacing],
            "coverage": coverage}
-    return out, est
+    return out, est, masks
 
 
 def _liver_only(args: argparse.Namespace, image: Any, liver: np.ndarray, notes: list[str],

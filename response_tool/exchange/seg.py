@@ -12,7 +12,10 @@ label array itself on the series' geometry (labels 1, 2 as drawn).
 
 from __future__ import annotations
 
+import copy
 import os
+import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,17 +29,28 @@ from .images import ImageIndex
 LIVER, TUMOUR = 1, 2
 
 
-def _descriptions() -> list[Any]:
+def _descriptions(with_tumour: bool = True) -> list[Any]:
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
     algo = hd.seg.SegmentAlgorithmTypeValues.MANUAL
-    return [
+    found = [
         hd.seg.SegmentDescription(1, "Liver", codes.SCT.AnatomicalStructure, codes.SCT.Liver,
                                   algo),
         hd.seg.SegmentDescription(2, "Liver tumour", codes.SCT.MorphologicallyAbnormalStructure,
                                   codes.SCT.Tumor, algo),
     ]
+    return found if with_tumour else found[:1]
+
+
+def _source_header(ds: Any) -> Any:
+    """The image header as highdicom takes it: an empty Specific Character Set (as GE writes it,
+    e.g. dcmqi's CT) means the default repertoire, which is the attribute absent (PS3.3 C.12.1.1.2);
+    highdicom refuses the empty value."""
+    if "SpecificCharacterSet" in ds and not ds.SpecificCharacterSet:
+        ds = copy.deepcopy(ds)
+        del ds.SpecificCharacterSet
+    return ds
 
 
 def outline_slices(labels: np.ndarray) -> list[int]:
@@ -45,21 +59,22 @@ def outline_slices(labels: np.ndarray) -> list[int]:
 
 
 def outlines_seg(labels: np.ndarray, series_uid: str, images: ImageIndex, *,
-                 slices: Sequence[int] | None = None, description: str = "HTB outlines") -> Any:
-    """A DICOM SEG dataset of ``labels`` (on the loaded grid of ``series_uid``)."""
+                 slices: Sequence[int] | None = None, description: str = "HTB outlines",
+                 with_tumour: bool = True, what: str = "burden outlines") -> Any:
+    """A DICOM SEG dataset of ``labels`` (on the loaded grid of ``series_uid``); without
+    ``with_tumour`` only the liver segment (a liver mask with no tumour)."""
     import highdicom as hd
     from pydicom.uid import generate_uid
 
-    series = images.series(series_uid, "burden outlines")
+    series = images.series(series_uid, what)
     info = series.info
     if tuple(labels.shape) != (info.n_planes, info.rows, info.columns):
-        raise ResponseToolError(f"burden outlines of shape {tuple(labels.shape)} do not lie on "
+        raise ResponseToolError(f"{what} of shape {tuple(labels.shape)} do not lie on "
                                 f"series {series_uid} ({info.n_planes} x {info.rows} x "
                                 f"{info.columns}); they cannot be exported on it")
     drawn = list(slices) if slices is not None else outline_slices(labels)
     if not drawn:
-        raise ResponseToolError(f"burden outlines on series {series_uid} are empty; nothing to "
-                                "export")
+        raise ResponseToolError(f"{what} on series {series_uid} are empty; nothing to export")
     # every slice from the first outlined to the last (the empty ones too): frames on a regular
     # grid, which readers that rebuild a volume (highdicom, Slicer) need
     ks = list(range(min(drawn), max(drawn) + 1))
@@ -70,20 +85,23 @@ def outlines_seg(labels: np.ndarray, series_uid: str, images: ImageIndex, *,
         point_xyz = origin + k * float(info.spacing_zyx_mm[0]) * normal
         ref, on_plane = images.nearest_image(series_uid, point_xyz[::-1], f"outline slice {k}")
         if not on_plane:
-            raise ResponseToolError(f"burden outline slice {k} of series {series_uid} is an "
+            raise ResponseToolError(f"{what}: slice {k} of series {series_uid} is an "
                                     "interpolated plane (the series has missing slices): a SEG "
                                     "frame needs an acquired image; export it as NIfTI")
-        sources.append(images.header(ref.sop_instance_uid))
+        sources.append(_source_header(images.header(ref.sop_instance_uid)))
         plane = np.asarray(labels[k])
-        frames.append(np.stack([(plane == LIVER) | (plane == TUMOUR), plane == TUMOUR], axis=-1))
-    return hd.seg.Segmentation(
-        source_images=sources, pixel_array=np.asarray(frames, dtype=bool),
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=_descriptions(), series_instance_uid=generate_uid(),
-        series_number=950, sop_instance_uid=generate_uid(), instance_number=1,
-        manufacturer="response-tool", manufacturer_model_name="response-tool",
-        software_versions="response-tool", device_serial_number="0",
-        series_description=description, omit_empty_frames=False)
+        planes = [(plane == LIVER) | (plane == TUMOUR), plane == TUMOUR]
+        frames.append(np.stack(planes if with_tumour else planes[:1], axis=-1))
+    with warnings.catch_warnings():  # the patient's name is the images' own, copied as it is
+        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person")
+        return hd.seg.Segmentation(
+            source_images=sources, pixel_array=np.asarray(frames, dtype=bool),
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=_descriptions(with_tumour), series_instance_uid=generate_uid(),
+            series_number=950, sop_instance_uid=generate_uid(), instance_number=1,
+            manufacturer="response-tool", manufacturer_model_name="response-tool",
+            software_versions="response-tool", device_serial_number="0",
+            series_description=description, omit_empty_frames=False)
 
 
 def write_nifti(labels: np.ndarray, series_uid: str, images: ImageIndex,
@@ -98,3 +116,55 @@ def write_nifti(labels: np.ndarray, series_uid: str, images: ImageIndex,
     img.SetDirection(tuple(float(v) for row in info.direction_xyz for v in row))
     sitk.WriteImage(img, str(path), useCompression=True)
     return Path(path)
+
+
+def mask_labels(liver: np.ndarray, tumour: np.ndarray) -> np.ndarray:
+    """The label array of a volumetric burden: 1 liver (outside the tumour), 2 tumour — the
+    liver of the HTB is the union of the two, as :func:`outlines_seg` writes segment 1."""
+    labels = np.zeros(np.shape(liver), np.uint8)
+    labels[np.asarray(liver, bool)] = LIVER
+    labels[np.asarray(tumour, bool)] = TUMOUR
+    return labels
+
+
+def _nifti_bytes(labels: np.ndarray, volume: Any, suffix: str) -> bytes:
+    """The label array as NIfTI (``suffix`` .nii or .nii.gz) on the geometry of ``volume``."""
+    import SimpleITK as sitk
+
+    img = sitk.GetImageFromArray(np.asarray(labels, dtype=np.uint8))
+    volume.copy_geometry_to(img)
+    with tempfile.TemporaryDirectory(prefix="response-tool-") as tmp:
+        path = Path(tmp) / f"labels{suffix}"
+        sitk.WriteImage(img, str(path), useCompression=suffix.endswith(".gz"))
+        return path.read_bytes()
+
+
+def write_burden_masks(labels: np.ndarray, volume: Any, image_path: str | os.PathLike[str], *,
+                       seg: Path | None = None, nifti: Path | None = None,
+                       with_tumour: bool = True) -> list[Path]:
+    """The masks a volumetric ``burden`` measured, as a DICOM SEG referencing the series'
+    images (``seg``) and / or a NIfTI label map (``nifti``), written as a set: both or neither.
+
+    ``volume`` is the loaded image (``labels`` lie on its grid); the SEG needs it to be a DICOM
+    series (``image_path`` is scanned for its images). The paths are checked by the caller."""
+    from response_tool.io.output import FileSet
+
+    seg_ds = None
+    if seg is not None:
+        if volume.series is None:
+            raise ResponseToolError(f"--seg {seg}: the image {image_path} is not DICOM, and a "
+                                    "DICOM SEG references the DICOM images it lies on; give the "
+                                    "DICOM series as --image, or write the masks with --nifti")
+        seg_ds = outlines_seg(labels, volume.series.series_instance_uid, ImageIndex(image_path),
+                              description="HTB masks (volumetric)", with_tumour=with_tumour,
+                              what="the burden masks")
+    nifti_data = (_nifti_bytes(labels, volume, ".nii.gz" if nifti.name.endswith(".gz")
+                               else ".nii") if nifti is not None else None)
+    with FileSet() as files:  # both or neither
+        if seg is not None:
+            with files.open(seg, "wb") as fh:
+                seg_ds.save_as(fh, enforce_file_format=True)
+        if nifti is not None:
+            with files.open(nifti, "wb") as fh:
+                fh.write(nifti_data)
+    return [p for p in (seg, nifti) if p is not None]
