@@ -1,8 +1,10 @@
-"""``response-tool assess MEASUREMENTS.csv -o RESPONSES.csv [--bor BOR.csv] …``.
+"""``response-tool assess MEASUREMENTS.csv -o RESPONSES.csv [--bor BOR.csv] …``, or
+``assess --from sdtm TU.csv TR.csv …`` (CDISC SDTM in), ``--to sdtm`` (SDTM TU / TR / RS and ADaM
+ADRS out, beside -o).
 
-Its outputs — RESPONSES.csv, BOR.csv and the baseline warnings CSV — are checked before the
-assessment (none may be an input, another output, a folder, a link, a device; their folders must
-exist and be writable) and written as one set (:mod:`response_tool.io.output`)."""
+Its outputs — RESPONSES.csv, BOR.csv and the baseline warnings CSV (and the SDTM tables) — are
+checked before the assessment (none may be an input, another output, a folder, a link, a device;
+their folders must exist and be writable) and written as one set (:mod:`response_tool.io.output`)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,26 @@ def add_parser(sub: Any) -> None:
     d = AssessmentOptions()
     p = sub.add_parser(
         "assess", help="RECIST 1.1 / mRECIST responses from a measurements CSV",
+        usage="%(prog)s MEASUREMENTS.csv -o RESPONSES.csv [options]\n"
+              "       %(prog)s --from sdtm TU.csv TR.csv -o RESPONSES.csv [options]",
         description="Assess every patient and reader of a measurements CSV (docs/measurements-csv.md)"
-                    " and write one row per patient × reader × criterion × time point, and "
-                    "optionally the best overall responses. Invalid input: every problem listed "
-                    "with its line, exit code 2, nothing written.")
-    p.add_argument("measurements", help="measurements CSV")
+                    " — or of CDISC SDTM TU + TR tables with --from sdtm (one read per subject x "
+                    "evaluator, docs/exchange.md) — and write one row per patient × reader × "
+                    "criterion × time point, and optionally the best overall responses; --to sdtm "
+                    "also writes them as SDTM TU / TR / RS and ADaM ADRS. Invalid input: every "
+                    "problem listed with its line, exit code 2, nothing written.")
+    p.add_argument("measurements", nargs="+", metavar="INPUT",
+                   help="the measurements CSV; with --from sdtm: the TU and the TR domain (CSV)")
+    p.add_argument("--from", dest="input_format", choices=("measurements", "sdtm"),
+                   default="measurements",
+                   help="what INPUT is: measurements (default: the measurements CSV) or sdtm (TU.csv "
+                        "TR.csv; partial TRDTC dates need --impute-partial-dates, e.g. last as "
+                        "admiralonco)")
+    p.add_argument("--to", dest="output_formats", action="append", choices=("sdtm",),
+                   help="sdtm: also write SDTM TU / TR / RS and ADaM ADRS (OVR, BOR, CBOR) beside "
+                        "-o, named after it: RESPONSES.tu.csv, .tr.csv, .rs.csv, .adrs.csv")
+    p.add_argument("--studyid", default="STUDY",
+                   help="with --to sdtm: the STUDYID of every row (default STUDY)")
     p.add_argument("-o", "--output", required=True, help="RESPONSES.csv to write")
     p.add_argument("--bor", help="BOR.csv to write (best overall response, without and with "
                                  "confirmation)")
@@ -104,10 +121,76 @@ def warnings_path(output: str) -> Path:
     return path.with_name(f"{path.stem if path.suffix else path.name}.warnings.csv")
 
 
+SDTM_TABLES = ("tu", "tr", "rs", "adrs")
+
+
+def sdtm_paths(output: str) -> list[Path]:
+    """The SDTM tables of ``--to sdtm``: beside -o, ``<stem>.tu.csv`` … ``<stem>.adrs.csv``."""
+    path = Path(output)
+    stem = path.stem if path.suffix else path.name
+    return [path.with_name(f"{stem}.{name}.csv") for name in SDTM_TABLES]
+
+
+def _inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The input files by what they are (for the output checks), after checking their number."""
+    from response_tool.domain.errors import AssessmentOptionError
+
+    given = list(args.measurements)
+    if args.input_format == "sdtm":
+        if len(given) != 2:
+            raise AssessmentOptionError(f"--from sdtm takes two files, TU.csv TR.csv; got "
+                                        f"{len(given)}: {' '.join(given)}")
+        if args.treatments:
+            raise AssessmentOptionError("--treatments reads a measurements CSV: with SDTM, write "
+                                        "one first (response-tool sdtm import TU.csv TR.csv -o "
+                                        "MEASUREMENTS.csv) and assess it")
+        return {"TU": given[0], "TR": given[1]}
+    if len(given) != 1:
+        raise AssessmentOptionError(f"assess takes one measurements CSV; got {len(given)}: "
+                                    f"{' '.join(given)} (SDTM TU and TR: add --from sdtm)")
+    return {"measurements CSV": given[0]}
+
+
+def _measurements(args: argparse.Namespace, inputs: dict[str, Any]) -> Any:
+    """What ``assess()`` takes: the CSV path, or the table read from SDTM TU + TR (checked here
+    under their names, so a problem names them)."""
+    if args.input_format != "sdtm":
+        return inputs["measurements CSV"]
+    from response_tool.domain.measurements import validate
+    from response_tool.exchange.sdtm import read_sdtm
+
+    inp = read_sdtm(inputs["TU"], inputs["TR"])
+    for note in inp.notes:
+        print(f"note: {note}", file=sys.stderr)
+    validate(inp.frame, f"the measurements read from {inputs['TU']} + {inputs['TR']} (line "
+                        "numbers: of what `response-tool sdtm import` writes)",
+             args.impute_partial_dates)
+    return inp.frame
+
+
+def _sdtm_tables(args: argparse.Namespace, measurements: Any, raw: Any, export: Any
+                 ) -> dict[str, Any]:
+    from response_tool.domain.measurements import validate
+    from response_tool.exchange.sdtm_out import assessed_tables
+    from response_tool.io.measurements_csv import read_measurements
+
+    frame = (validate(measurements, "measurements", args.impute_partial_dates)
+             if args.input_format == "sdtm" else
+             read_measurements(measurements, args.impute_partial_dates))
+    return assessed_tables(frame, raw, args.studyid, export)
+
+
 def run(args: argparse.Namespace) -> int:
     from response_tool.assessment import AssessmentOptions, assess
     from response_tool.io.export import ExportOptions
     from response_tool.io.output import Output, check_files
+
+    inputs = _inputs(args)
+    to_sdtm = "sdtm" in (args.output_formats or ())
+    if to_sdtm and args.treatments:
+        from response_tool.domain.errors import AssessmentOptionError
+        raise AssessmentOptionError("--to sdtm and --treatments are not written together yet: "
+                                    "run assess twice, or response-tool sdtm export")
 
     export = ExportOptions.from_cli(args.pseudonymise, args.shift_dates)
     warnings = Path(args.warnings) if args.warnings else warnings_path(args.output)
@@ -123,9 +206,15 @@ def run(args: argparse.Namespace) -> int:
     outputs.append(Output(warnings, "--warnings" if args.warnings else
                           "the warnings CSV (beside -o by default; choose it with --warnings FILE)",
                           "warnings.csv"))
-    targets = check_files(outputs, {"measurements CSV": args.measurements,
-                                    "--burden": args.burden, "--treatments": args.treatments},
+    if to_sdtm:
+        outputs += [Output(path, f"the SDTM {name.upper()} table of --to sdtm (beside -o)",
+                           f"{name}.csv") for name, path in zip(SDTM_TABLES,
+                                                                sdtm_paths(args.output),
+                                                                strict=True)]
+    targets = check_files(outputs, {**inputs, "--burden": args.burden,
+                                    "--treatments": args.treatments},
                           follow_symlinks=args.follow_symlinks)
+    measurements = _measurements(args, inputs)
     protocol = AssessmentOptions(
         criteria=tuple(dict.fromkeys(args.criteria or ("recist1.1", "mrecist"))),
         confirm_weeks=args.confirm_weeks, sd_min_weeks=args.sd_min_weeks,
@@ -136,19 +225,32 @@ def run(args: argparse.Namespace) -> int:
         pr_carried_forward=args.pr_carried_forward,
         sd_min_for_non_cr_non_pd=args.sd_min_for_non_cr_non_pd,
         equivocal_new_lesion_backdates_pd=args.equivocal_new_lesion_backdates_pd)
-    result = assess(args.measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme,
-                    impute_partial_dates=args.impute_partial_dates,
-                    jobs=max(1, args.jobs)).exported(export)
+    raw = assess(measurements, protocol, burden=args.burden, htb_scheme=args.htb_scheme,
+                 impute_partial_dates=args.impute_partial_dates, jobs=max(1, args.jobs))
+    result = raw.exported(export)
+    if to_sdtm:
+        targets, sdtm_targets = targets[:-len(SDTM_TABLES)], targets[-len(SDTM_TABLES):]
     responses, bor = targets[0], (targets[1] if args.bor else None)
     if args.treatments:  # treatment cycles (issue 13): written with the others, as one set
         from response_tool.report.cycles import write_with_cycles
-        print(write_with_cycles(result, args.measurements, args.treatments, targets[-2],
+        print(write_with_cycles(result, measurements, args.treatments, targets[-2],
                                 [responses, bor, targets[-1]], export, protocol=protocol,
                                 impute_partial_dates=args.impute_partial_dates), file=sys.stderr)
+    elif to_sdtm:  # the SDTM tables join the set: every file or none
+        from response_tool.io.csv_out import stage_tables
+        from response_tool.io.output import FileSet
+
+        tables = _sdtm_tables(args, measurements, raw, export)
+        with FileSet() as files:
+            result.stage_csv(files, responses, bor, targets[-1])
+            stage_tables(files, [(tables[n], p) for n, p in zip(SDTM_TABLES, sdtm_targets,
+                                                                strict=True)])
     else:
         result.to_csv(responses, bor, targets[-1])
     print(result.summary())
     n = len(result.warnings) + len(result.new_lesion_warnings)
     print(f"wrote {args.output}" + (f", {args.bor}" if args.bor else "") + f" and {warnings} "
-          f"({n} warning(s){', all listed there' if n else ''})", file=sys.stderr)
+          f"({n} warning(s){', all listed there' if n else ''})"
+          + (f"; SDTM: {', '.join(str(p) for p in sdtm_paths(args.output))}" if to_sdtm else ""),
+          file=sys.stderr)
     return 0

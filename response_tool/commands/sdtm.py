@@ -48,20 +48,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(inp.frame)} measurement(s) of {reads} read(s) written to {args.out}")
         return 0
     from response_tool.assessment import assess
-    from response_tool.exchange.sdtm_out import sdtm_tables
+    from response_tool.exchange.sdtm_out import assessed_tables
     from response_tool.io.csv_out import write_table
     from response_tool.io.measurements_csv import read_measurements
     from response_tool.io.output import OwnedFolder
 
     frame = read_measurements(args.measurements, args.impute_partial_dates)
     result = assess(args.measurements, impute_partial_dates=args.impute_partial_dates)
-    measured = frame.copy()  # SDTM keeps the dates as collected (2014-02), ADaM the completed
-    dates = measured["timepoint_date"].dt.strftime("%Y-%m-%d")
-    if "_imputed_date" in measured:
-        collected = measured["_imputed_date"].astype(str)
-        dates = collected.where(collected.str.strip() != "", dates)
-    measured["timepoint_date"] = dates.to_numpy()
-    tables = sdtm_tables(measured, result.timepoints, result.best_response, args.studyid)
+    tables = assessed_tables(frame, result, args.studyid)
     folder = OwnedFolder(args.out, marker=MARKER, command="response-tool sdtm export",
                          inputs={"MEASUREMENTS": args.measurements})
     staging = folder.stage()

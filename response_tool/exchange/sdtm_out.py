@@ -87,15 +87,16 @@ def sdtm_tables(measurements: Any, timepoints: Any, best: Any, studyid: str = "S
     m["raw_date"] = m["timepoint_date"].map(lambda d: _text(d)[:10])
     tps = timepoints.copy()
     tps["date"] = tps["timepoint_date"].map(lambda d: _text(d)[:10])
-    assessed = {key: sorted(set(g["date"])) for key, g in tps.groupby(["patient_id", "reader_id"])}
+    assessed = {key: sorted(set(g["date"])) for key, g in tps.groupby(["patient_id", "reader_id"],
+                                                                          observed=True)}
     m["timepoint_date"] = [_assessed(raw, assessed.get((p, r), [])) for raw, p, r in
                            zip(m["raw_date"], m["patient_id"], m["reader_id"], strict=True)]
     raw_of = {(p, r, d): raw for p, r, d, raw in
               zip(m["patient_id"], m["reader_id"], m["timepoint_date"], m["raw_date"], strict=True)}
     visits = {key: _visits(list(g["timepoint_date"]))
-              for key, g in m.groupby(["patient_id", "reader_id"])}
+              for key, g in m.groupby(["patient_id", "reader_id"], observed=True)}
     tu, tr = [], []
-    for (pid, rid), g in m.groupby(["patient_id", "reader_id"], sort=True):
+    for (pid, rid), g in m.groupby(["patient_id", "reader_id"], sort=True, observed=True):
         ev, evid, _ = evaluator(str(rid))
         first = g.sort_values("timepoint_date").drop_duplicates("lesion_id")
         for r in first.itertuples():
@@ -174,3 +175,24 @@ def _adrs(studyid: str, pid: str, ev: str, evid: str, cat: str, paramcd: str, va
             "PARAM": _PARAM[paramcd].format(who=who), "PARCAT1": "Tumor Response",
             "PARCAT2": who, "PARCAT3": cat, "AVALC": value, "AVAL": float(AVAL.get(value, 7)),
             "ADT": date, "ADTF": flag, "AVISIT": visit, "RSEVAL": ev, "RSEVALID": evid, "ANL01FL": "Y"}
+
+
+def assessed_tables(frame: Any, result: Any, studyid: str = "STUDY", export: Any = None
+                    ) -> dict[str, Any]:
+    """:func:`sdtm_tables` of a validated measurements frame (``validate`` / ``read_measurements``
+    with its partial dates completed) and its ``assess()`` result: SDTM keeps the dates as
+    collected (``2014-02``), ADaM the completed ones. ``export`` (an
+    :class:`~response_tool.io.export.ExportOptions`) pseudonymises the subjects and shifts the
+    dates of every table as it does the responses; a shifted partial date is written completed
+    (shifting ``2014-02`` by some days has no month to keep)."""
+    measured = frame.copy()
+    dates = measured["timepoint_date"].dt.strftime("%Y-%m-%d")
+    shifting = export is not None and bool(getattr(export, "shift_days", 0))
+    if "_imputed_date" in measured and not shifting:
+        collected = measured["_imputed_date"].astype(str)
+        dates = collected.where(collected.str.strip() != "", dates)
+    measured["timepoint_date"] = dates.to_numpy()
+    measured = measured.drop(columns=[c for c in measured.columns if c.startswith("_")])
+    if export is not None and export.active:
+        measured, result = export.apply(measured), result.exported(export)
+    return sdtm_tables(measured, result.timepoints, result.best_response, studyid)
