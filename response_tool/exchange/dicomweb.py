@@ -10,7 +10,7 @@ and a retrieve interrupted midway resumes with the instances it lacks.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,23 @@ class Pacs:
     def retrieve_study(self, study_uid: str, cache: str | os.PathLike[str] | None = None,
                        progress: Callable[[int], None] | None = None) -> Path:
         """Every instance of the study into the cache (those already there are kept); returns
-        the study's folder."""
+        the study's folder. ``progress(n)`` after each instance written."""
+        steps = self.iter_retrieve(study_uid, cache)
+        while True:
+            try:
+                done, _total = next(steps)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if progress is not None and done:
+                progress(done)
+
+    def iter_retrieve(self, study_uid: str, cache: str | os.PathLike[str] | None = None
+                      ) -> Generator[tuple[int, int], None, Path]:
+        """:meth:`retrieve_study` one instance at a time: yields ``(written, to write)`` first
+        with ``written`` 0, then after each instance is in the cache (streamed: one multipart
+        response per series, each instance written as it arrives); returns the study's folder.
+        Stopping early (a cancelled retrieve) leaves whole files only: the next retrieve fetches
+        the rest."""
         from response_tool.io._atomic import atomic_write
 
         root = Path(cache) if cache is not None else default_cache()
@@ -127,16 +143,17 @@ class Pacs:
         for inst in wanted:
             by_series.setdefault(inst["series_uid"], []).append(inst)
         n = 0
+        yield n, len(wanted)
         for series_uid, missing in by_series.items():
-            if len(missing) > 1:  # one multipart response per series
-                datasets = self._call("retrieve a series", lambda u=series_uid: (
-                    self._client.retrieve_series(study_uid, u)))
+            if len(missing) > 1:  # one multipart response per series, streamed
                 uids = {i["sop_instance_uid"] for i in missing}
-                datasets = [ds for ds in datasets if str(ds.SOPInstanceUID) in uids]
+                datasets: Iterator[Any] = (ds for ds in self._stream(
+                    "retrieve a series", lambda u=series_uid: self._client.iter_series(
+                        study_uid, u)) if str(ds.SOPInstanceUID) in uids)
             else:
-                datasets = [self._call("retrieve an instance", lambda i=missing[0]: (
+                datasets = iter([self._call("retrieve an instance", lambda i=missing[0]: (
                     self._client.retrieve_instance(study_uid, i["series_uid"],
-                                                   i["sop_instance_uid"])))]
+                                                   i["sop_instance_uid"])))])
             for ds in datasets:
                 target = (root / _safe(str(ds.get("PatientID", ""))) / _safe(study_uid)
                           / _safe(i_series(ds)) / f"{_safe(str(ds.SOPInstanceUID))}.dcm")
@@ -145,12 +162,21 @@ class Pacs:
                     ds.save_as(fh, enforce_file_format=True)
                 folder = target.parent.parent
                 n += 1
-                if progress is not None:
-                    progress(n)
+                yield n, len(wanted)
         if folder is None:
             raise PacsError(f"{self.url}: study {study_uid} has no instances; check the study UID "
                             "(response-tool pacs search)")
         return folder
+
+    def _stream(self, what: str, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+        """The items of a streamed response, each read under :meth:`_call`'s messages."""
+        items = self._call(what, start)
+        while True:
+            try:
+                item = self._call(what, lambda: next(items))
+            except StopIteration:
+                return
+            yield item
 
     # -- STOW-RS -----------------------------------------------------------------------------
     def store(self, files: Iterable[str | os.PathLike[str]]) -> list[str]:
