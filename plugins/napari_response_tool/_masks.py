@@ -37,6 +37,16 @@ def _image_layers(viewer: Any) -> list[Any]:
             if getattr(layer, "metadata", {}).get("response_tool", {}).get("volume") is not None]
 
 
+def series_shown(viewer: Any, series_uid: str | None) -> bool:
+    """Whether an image layer of the series is in the viewer."""
+    return series_uid is not None and any(
+        x.metadata["response_tool"].get("series_instance_uid") == series_uid
+        for x in _image_layers(viewer))
+
+
+MASK_FILTER = "Masks (*.dcm *.nii *.nii.gz *.nrrd *.seg.nrrd);;All files (*)"
+
+
 def mask_layer_data(path: str | os.PathLike[str], image_layer: Any) -> tuple[Any, dict, str]:
     """napari ``LayerDataTuple`` of the mask at ``path`` on ``image_layer``'s series."""
     meta = image_layer.metadata["response_tool"]
@@ -63,4 +73,20 @@ def open_mask(viewer: Any, path: str | os.PathLike[str], image_layer: Any = None
         selected = [x for x in viewer.layers.selection if x in images]
         image_layer = (on_series or selected or images)[0]
     data, kwargs, _ = mask_layer_data(path, image_layer)
+    kwargs["metadata"]["response_tool"]["referenced_series_uid"] = series
     return viewer.add_labels(data, **kwargs)
+
+
+def opened_text(layer: Any) -> str:
+    """The status line of a mask opened by :func:`open_mask`: where it lies, what it holds."""
+    import numpy as np
+
+    meta = layer.metadata["response_tool"]
+    values = [int(v) for v in np.unique(np.asarray(layer.data)) if v]
+    text = (f"{Path(meta['mask']).name}: labels {', '.join(map(str, values)) or 'none'} on "
+            f"{layer.name.rsplit(' on ', 1)[-1]}.")
+    ref = meta.get("referenced_series_uid")
+    if ref is not None and ref != meta.get("series_instance_uid"):
+        text += (f" The SEG was drawn on series {ref}, which is not open: placed on this image by "
+                 "patient coordinates.")
+    return " ".join([text, *meta["notes"]])

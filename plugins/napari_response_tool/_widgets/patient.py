@@ -83,6 +83,9 @@ class PatientPanel(QWidget):
         self.path_label.setWordWrap(True)
         open_button = QPushButton("Open folder…")
         open_button.clicked.connect(self._choose_folder)
+        mask_button = QPushButton("Open mask…")
+        mask_button.setToolTip("A DICOM SEG, NIfTI or NRRD mask as a labels layer on its series")
+        mask_button.clicked.connect(self._choose_mask)
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
@@ -120,6 +123,7 @@ class PatientPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(load_button)
         buttons.addWidget(pair_button)
+        buttons.addWidget(mask_button)
         view = QHBoxLayout()
         view.addWidget(QLabel("Window:"))
         view.addWidget(self.window_box)
@@ -158,6 +162,42 @@ class PatientPanel(QWidget):
         note = f"; {len(scan.skipped)} file(s) skipped" if scan.skipped else ""
         self.status.setText(f"{len(scan.studies)} studies, {n_series} series{note}.")
         return scan
+
+    # -- masks -------------------------------------------------------------------------------
+    def _choose_mask(self) -> None:
+        from .._masks import MASK_FILTER
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open mask (SEG, NIfTI, NRRD)",
+                                              str(self.folder or ""), MASK_FILTER)
+        if path:
+            self.open_mask(path)
+
+    def open_mask(self, path: str | Path) -> Any:
+        """The mask at ``path`` as a labels layer on its series (``_masks.open_mask``). A SEG
+        whose series is in the open folder but not on screen loads it first (in the
+        background; the layer follows): returns the labels layer, or None (loading, or an error,
+        which is the status line)."""
+        from .._masks import referenced_series, series_shown
+
+        series = referenced_series(path)
+        wanted = [s for (uid, _sub), s in self._series_by_uid.items() if uid == series]
+        if wanted and not series_shown(self.viewer, series):
+            self.status.setText(f"Loading the series {Path(path).name} was drawn on …")
+            self.load_series_async(wanted[:1], done=lambda: self._open_mask_now(path))
+            return None
+        return self._open_mask_now(path)
+
+    def _open_mask_now(self, path: str | Path) -> Any:
+        from .._masks import open_mask, opened_text
+
+        try:
+            layer = open_mask(self.viewer, path)
+        except ResponseToolError as exc:
+            self.status.setText(str(exc))
+            _notify_error(str(exc))
+            return None
+        self.status.setText(opened_text(layer))
+        return layer
 
     def studies(self) -> list[StudyInfo]:
         """Studies of the open folder, in date order (the first is the baseline)."""
