@@ -13,6 +13,7 @@ same :class:`Header` or says what is wrong.
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import pydicom
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.multival import MultiValue
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import AllTransferSyntaxes, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 #: Header fields read while scanning (everything else is skipped).
 KEYWORDS = (
@@ -47,6 +48,11 @@ _PIXEL_DATA = 0x7FE00010
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
              b"UV"}
 _UNCOMPRESSED_LE = {str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian)}
+_IMPLICIT = str(ImplicitVRLittleEndian)
+#: what the walker reads: uncompressed little endian, and the encapsulated (compressed) syntaxes,
+#: whose data sets are explicit VR little endian (not deflate: the data set itself is deflated)
+_FAST_SYNTAXES = frozenset(_UNCOMPRESSED_LE | {
+    str(u) for u in AllTransferSyntaxes if u.is_encapsulated and not u.is_deflated})
 _CHUNK = 16384
 
 
@@ -109,118 +115,244 @@ def _binary(vr: bytes, raw: bytes) -> Any:
     return raw
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").strip(" \x00")
+
+
+def _float_list(vr: bytes, raw: bytes) -> Any:
+    if vr in _BINARY_VRS:
+        return _convert_binary("ImagePositionPatient", vr, raw)
+    try:
+        return tuple(float(p) for p in _text(raw).split("\\"))
+    except ValueError:
+        return None
+
+
+def _float(vr: bytes, raw: bytes) -> Any:
+    if vr in _BINARY_VRS:
+        return _convert_binary("RescaleSlope", vr, raw)
+    first = _text(raw).split("\\", 1)[0]
+    try:
+        return float(first) if first.strip() else None
+    except ValueError:
+        return None
+
+
+def _int(vr: bytes, raw: bytes) -> Any:
+    if vr == b"US" and len(raw) >= 2:
+        return raw[0] | (raw[1] << 8)
+    if vr in _BINARY_VRS:
+        return _convert_binary("Rows", vr, raw)
+    first = _text(raw).split("\\", 1)[0]
+    try:
+        return int(float(first)) if first.strip() else None
+    except ValueError:
+        return None
+
+
+def _string_list(vr: bytes, raw: bytes) -> Any:
+    if vr in _BINARY_VRS:
+        return _convert_binary("ImageType", vr, raw)
+    return tuple(p.strip().upper() for p in _text(raw).split("\\"))
+
+
+def _plain(vr: bytes, raw: bytes) -> Any:
+    if vr in _BINARY_VRS:
+        return _convert_binary("Modality", vr, raw)
+    return _text(raw).strip()
+
+
+def _convert_binary(keyword: str, vr: bytes, raw: bytes) -> Any:
+    return _convert(keyword, _binary(vr, raw))
+
+
+_BINARY_VRS = frozenset({b"US", b"SS", b"UL"})
+
+
+def _converter(keyword: str) -> Any:
+    """``f(vr, raw)`` = ``_convert(keyword, _binary(vr, raw))``, without its generic dispatch
+    (a test checks they agree on every value of the real files)."""
+    if keyword == "DirectoryRecordSequence":
+        return lambda vr, raw: True
+    if keyword in _FLOAT_LISTS:
+        return _float_list
+    if keyword in _FLOATS:
+        return _float
+    if keyword in _INTS:
+        return _int
+    if keyword in _STRING_LISTS:
+        return _string_list
+    return _plain
+
+
+#: tag → (keyword, converter) of :data:`KEYWORDS`
+_CONVERTERS = {tag: (keyword, _converter(keyword)) for tag, keyword in _TAGS.items()}
+
+
 class _Fallback(Exception):
     """The fast walker met something it leaves to pydicom."""
 
 
-class _Reader:
-    """A forward-only window on a file: ``data[pos:]`` starts at file offset ``base + pos``."""
+_ELEMENT = struct.Struct("<HH2sH").unpack_from  # group, element, VR, short length
+_U32 = struct.Struct("<I").unpack_from
+_MAX_DEPTH = 16
 
-    def __init__(self, fh: Any) -> None:
-        self.fh, self.base, self.pos = fh, 0, 0
-        self.data = fh.read(_CHUNK)
-        self.implicit = False
 
-    def need(self, n: int) -> None:
-        while self.pos + n > len(self.data):
-            more = self.fh.read(max(_CHUNK, self.pos + n - len(self.data)))
-            if not more:
-                raise _Fallback  # the file ends early: let pydicom explain
-            self.data += more
+def _refill(fd: int | None, base: int, pos: int, need: int) -> bytes:
+    """``need`` bytes (or more) from file offset ``base + pos``; the walker met the end of its
+    buffer. No file (a buffer walked alone) or a file that ends early: leave it to pydicom."""
+    if fd is None:
+        raise _Fallback
+    data = os.pread(fd, max(_CHUNK, need), base + pos)
+    if len(data) < need:
+        raise _Fallback  # the file ends early: let pydicom explain
+    return data
 
-    def skip(self, n: int) -> None:
-        self.pos += n
-        if self.pos > len(self.data):  # jump over a long value without reading it
-            self.base += self.pos
-            self.fh.seek(self.base)
-            self.data, self.pos = self.fh.read(_CHUNK), 0
 
-    def element(self) -> tuple[int, bytes, int, int]:
-        """(tag, VR, value length, header length) of the element at ``pos``."""
-        self.need(8)
-        d, p = self.data, self.pos
-        group, elem = struct.unpack_from("<HH", d, p)
-        tag = (group << 16) | elem
-        if self.implicit or group == 0xFFFE:  # implicit VR, items and delimiters: tag + length
-            return tag, _IMPLICIT_VR.get(tag, b"UN"), struct.unpack_from("<I", d, p + 4)[0], 8
-        self.need(12)
-        d = self.data
-        vr = d[p + 4:p + 6]
-        if vr in _LONG_VRS:
-            return (group << 16) | elem, vr, struct.unpack_from("<I", d, p + 8)[0], 12
-        return (group << 16) | elem, vr, struct.unpack_from("<H", d, p + 6)[0], 8
+@dataclass(slots=True)
+class Walk:
+    """What :func:`walk` found: the file meta elements (group 0002, element number → raw value),
+    the wanted top-level elements (tag → (VR, raw value)), and where PixelData is — the file
+    offset of its value and its length (``None``: undefined, i.e. encapsulated fragments)."""
 
-    def value(self, head: int, length: int) -> bytes:
-        self.need(head + length)
-        return self.data[self.pos + head:self.pos + head + length]
+    meta: dict[int, bytes]
+    raw: dict[int, tuple[bytes, bytes]]
+    pixel_offset: int
+    pixel_length: int | None
 
-    def skip_sequence(self, depth: int = 0) -> None:
-        """Step over the items of an undefined-length sequence (after its header) and its
-        delimiter; nested sequences of undefined length too."""
-        if depth > 16:
-            raise _Fallback
-        while True:
-            tag, _, length, head = self.element()
-            if tag == _SEQUENCE_END:
-                self.skip(head)
-                return
-            if tag != _ITEM:
-                raise _Fallback
-            if length != _UNDEFINED:
-                self.skip(head + length)
-                continue
-            self.skip(head)
-            while True:  # the item's elements until its delimiter
-                tag, _, length, head = self.element()
-                if tag == _ITEM_END:
-                    self.skip(head)
-                    break
+    @property
+    def transfer_syntax_uid(self) -> str:
+        return self.meta.get(0x0010, b"").decode("ascii", "replace").strip(" \x00")
+
+
+def _skip_undefined(data: bytes, fd: int | None, base: int, pos: int, implicit: bool
+                    ) -> tuple[bytes, int, int]:
+    """Step over the items of an undefined-length sequence (``pos``: after its header) and its
+    delimiter, nested ones too; the buffer, its file offset and the position after it."""
+    element, u32, long_vrs = _ELEMENT, _U32, _LONG_VRS
+    n = len(data)
+    stack = [True]  # open undefined-length containers: True = sequence, False = item
+    while stack:
+        if pos + 12 > n:
+            data = _refill(fd, base, pos, 12)
+            base, pos, n = base + pos, 0, len(data)
+        group, elem, vr, length = element(data, pos)
+        if group == 0xFFFE:  # items and delimiters: tag + length
+            tag = (group << 16) | elem
+            length = u32(data, pos + 4)[0]
+            if tag == _ITEM and stack[-1]:
                 if length == _UNDEFINED:
-                    self.skip(head)
-                    self.skip_sequence(depth + 1)
-                else:
-                    self.skip(head + length)
+                    if len(stack) > _MAX_DEPTH:
+                        raise _Fallback
+                    stack.append(False)
+                    pos += 8
+                    continue
+                head = 8
+            elif tag == _ITEM_END and not stack[-1] or tag == _SEQUENCE_END and stack[-1]:
+                stack.pop()
+                pos += 8
+                continue
+            else:
+                raise _Fallback  # a malformed sequence
+        else:
+            if stack[-1]:
+                raise _Fallback  # a sequence holds items only
+            if implicit:
+                length, head = u32(data, pos + 4)[0], 8
+            elif vr in long_vrs:
+                length, head = u32(data, pos + 8)[0], 12
+            else:
+                head = 8
+            if length == _UNDEFINED:
+                if len(stack) > _MAX_DEPTH:
+                    raise _Fallback
+                stack.append(True)
+                pos += head
+                continue
+        pos += head + length
+        if pos > n:
+            data = _refill(fd, base, pos, 12)
+            base, pos, n = base + pos, 0, len(data)
+    return data, base, pos
+
+
+def walk(data: bytes, fd: int | None, wanted: dict[int, Any], accept: frozenset[str]) -> Walk:
+    """Walk a Part 10 file from its preamble to PixelData in one pass over ``data`` (its first
+    bytes; more are read from ``fd`` by offset when the walk runs past them, and long values
+    are jumped over without reading them). Keeps the raw values of the top-level ``wanted``
+    tags. Raises :class:`_Fallback` for anything it leaves to pydicom: a transfer syntax not
+    in ``accept``, an early end, a malformed sequence, no PixelData."""
+    if len(data) < 144 or data[128:132] != b"DICM":
+        raise _Fallback
+    element, u32, long_vrs = _ELEMENT, _U32, _LONG_VRS
+    base, pos, n = 0, 132, len(data)
+    meta: dict[int, bytes] = {}
+    while True:  # file meta group 0002: always explicit VR little endian
+        if pos + 12 > n:
+            raise _Fallback
+        group, elem, vr, length = element(data, pos)
+        if group != 0x0002:
+            break
+        if vr in long_vrs:
+            length, head = u32(data, pos + 8)[0], 12
+        else:
+            head = 8
+        meta[elem] = data[pos + head:pos + head + length]
+        pos += head + length
+    ts = meta.get(0x0010, b"").decode("ascii", "replace").strip(" \x00")
+    if ts not in accept:
+        raise _Fallback
+    implicit = ts == _IMPLICIT
+    implicit_vr = _IMPLICIT_VR
+    raw: dict[int, tuple[bytes, bytes]] = {}
+    while True:  # the data set's top level: the hot loop, one element per turn
+        if pos + 12 > n:
+            data = _refill(fd, base, pos, 12)
+            base, pos, n = base + pos, 0, len(data)
+        group, elem, vr, length = element(data, pos)
+        if implicit:
+            length, head = u32(data, pos + 4)[0], 8
+        elif vr in long_vrs:
+            length, head = u32(data, pos + 8)[0], 12
+        else:
+            head = 8
+        tag = (group << 16) | elem
+        if tag >= _PIXEL_DATA or length == _UNDEFINED or group == 0xFFFE:
+            if tag == _PIXEL_DATA:
+                return Walk(meta, raw, base + pos + head,
+                            None if length == _UNDEFINED else length)
+            if tag > _PIXEL_DATA or group == 0xFFFE:
+                raise _Fallback  # past the pixels, or an item outside a sequence
+            if tag in wanted:  # a sequence (or an undefined-length UN)
+                raw[tag] = (b"SQ", b"sequence")
+            data, base, pos = _skip_undefined(data, fd, base, pos + head, implicit)
+            n = len(data)
+            continue
+        if tag in wanted:
+            if pos + head + length > n:
+                data = _refill(fd, base, pos, head + length)
+                base, pos, n = base + pos, 0, len(data)
+            raw[tag] = (implicit_vr.get(tag, b"UN") if implicit else vr,
+                        data[pos + head:pos + head + length])
+        pos += head + length
+        if pos > n:  # jump over a long value without reading it
+            data = _refill(fd, base, pos, 12)
+            base, pos, n = base + pos, 0, len(data)
 
 
 def _fast(path: Path) -> Header:
-    with open(path, "rb") as fh:
-        r = _Reader(fh)
-        if len(r.data) < 132 or r.data[128:132] != b"DICM":
-            raise _Fallback
-        r.pos = 132
-        meta: dict[int, bytes] = {}
-        while True:  # file meta group 0002: always explicit VR little endian
-            tag, vr, length, head = r.element()
-            if tag >> 16 != 0x0002:
-                break
-            meta[tag & 0xFFFF] = r.value(head, length)
-            r.skip(head + length)
-        ts = meta.get(0x0010, b"").decode("ascii", "replace").strip(" \x00")
-        if ts not in _UNCOMPRESSED_LE:
-            raise _Fallback
-        r.implicit = ts == str(ImplicitVRLittleEndian)
-        values: dict[str, Any] = {}
-        while True:
-            tag, vr, length, head = r.element()
-            if tag == _PIXEL_DATA:
-                if length == _UNDEFINED:  # encapsulated: not for this path
-                    raise _Fallback
-                offset, length_px = r.base + r.pos + head, length
-                break
-            if tag > _PIXEL_DATA:
-                raise _Fallback
-            keyword = _TAGS.get(tag)
-            if length == _UNDEFINED:  # a sequence (or an undefined-length UN)
-                if keyword is not None:
-                    values[keyword] = _convert(keyword, b"sequence")
-                r.skip(head)
-                r.skip_sequence()
-                continue
-            if keyword is not None:
-                values[keyword] = _convert(keyword, _binary(vr, r.value(head, length)))
-            r.skip(head + length)
-    sop = meta.get(0x0002, b"").decode("ascii", "replace").strip(" \x00")
-    return Header(path, values, ts, sop, offset, length_px)
+    with open(path, "rb", buffering=0) as fh:
+        w = walk(fh.read(_CHUNK), fh.fileno(), _TAGS, _FAST_SYNTAXES)
+    ts = w.transfer_syntax_uid
+    values: dict[str, Any] = {}
+    converters = _CONVERTERS
+    for tag, (vr, value) in w.raw.items():
+        keyword, convert = converters[tag]
+        values[keyword] = convert(vr, value)
+    sop = w.meta.get(0x0002, b"").decode("ascii", "replace").strip(" \x00")
+    if ts not in _UNCOMPRESSED_LE or w.pixel_length is None:
+        return Header(path, values, ts, sop, None, None)  # pixels for a decoder, as pydicom
+    return Header(path, values, ts, sop, w.pixel_offset, w.pixel_length)
 
 
 def _pixel_location(ds: pydicom.Dataset, fh: Any) -> tuple[int | None, int | None]:

@@ -112,3 +112,62 @@ def test_a_truncated_sequence_falls_back_to_pydicom_and_its_message(tmp_path, sh
     cut.write_bytes(full[:1200])  # inside the header
     with pytest.raises(_header._Fallback):
         _header._fast(cut)
+
+
+def test_compressed_real_files_are_walked_too_and_read_as_pydicom_reads_them(shared_data):
+    """JPEG 2000 data sets are explicit VR little endian: the walker reads them (no pydicom),
+    with no pixel offset (the pixels are for a decoder), as the pydicom path says."""
+    files = [f for f in _real_files(shared_data) if pydicom.dcmread(
+        f, stop_before_pixels=True).file_meta.TransferSyntaxUID.is_compressed]
+    assert len(files) >= 20  # the TotalSegmentator series
+    for f in files:
+        header = _same(f)
+        assert header.pixel_offset is None and header.pixel_length is None
+
+
+@pytest.mark.parametrize("syntax", ["RLELossless", "JPEGLSLossless", "DeflatedExplicitVRLittleEndian"])
+def test_a_rewritten_real_header_in_other_syntaxes(shared_data, tmp_path, syntax):
+    import pydicom.uid
+
+    src = _real_files(shared_data / "tcia-hcc-tace-seg-first-slices")[0]
+    ds = pydicom.dcmread(src)
+    ts = getattr(pydicom.uid, syntax)
+    out = tmp_path / "x.dcm"
+    if ts.is_deflated:
+        ds.file_meta.TransferSyntaxUID = ts
+        ds.save_as(out, enforce_file_format=True)
+        with pytest.raises(_header._Fallback):  # deflate: the data set itself is compressed
+            _header._fast(out)
+        return
+    ds.compress(ts)
+    ds.save_as(out, enforce_file_format=True)
+    _same(out)
+
+
+def test_the_fast_converters_give_what_the_generic_one_gives(shared_data):
+    """Every wanted value of every real file (and of odd ones: empty, not a number, a binary
+    VR where text was expected), through the per-keyword converter and the generic one."""
+    checked = 0
+    for f in _real_files(shared_data):
+        with open(f, "rb") as fh:
+            try:
+                w = _header.walk(fh.read(), None, _header._TAGS, _header._FAST_SYNTAXES)
+            except _header._Fallback:
+                continue
+        for tag, (vr, raw) in w.raw.items():
+            keyword, convert = _header._CONVERTERS[tag]
+            assert convert(vr, raw) == _header._convert(keyword, _header._binary(vr, raw)), (f, tag)
+            checked += 1
+    assert checked > 2000
+    odd = [(b"DS", b""), (b"DS", b"abc"), (b"DS", b"1.5\\2"), (b"IS", b" 12 "), (b"US", b"\x01\x02"),
+           (b"US", b"\x01"), (b"SS", b"\xff\xff"), (b"UL", b"\x01\x00\x00\x00"), (b"CS", b"a\\b "),
+           (b"UN", b"1\\2\\3\x00"), (b"DS", b"1e400"), (b"IS", b"nan")]
+    for keyword, convert in _header._CONVERTERS.values():
+        for vr, raw in odd:
+            try:
+                expected = _header._convert(keyword, _header._binary(vr, raw))
+            except Exception as exc:  # the generic one raises: so must the fast one
+                with pytest.raises(type(exc)):
+                    convert(vr, raw)
+                continue
+            assert repr(convert(vr, raw)) == repr(expected), (keyword, vr, raw)  # NaN too
