@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ import pydicom
 
 from response_tool.domain.errors import DicomInputError
 
+from ._decode import decode_series, in_order
 from .dicom_scan import PERMISSION_DENIED
 from .dicom_series import Progress, SeriesInfo, SlicePlan
 from .volume import Volume
@@ -79,68 +81,119 @@ def _stored_dtype(info: SeriesInfo) -> np.dtype:
                           "(8, 16 or 32); re-export the series")
 
 
-#: Threads that read uncompressed slices at once (file reads release the GIL).
+#: Threads that read uncompressed slices at once (file reads and NumPy's loops release the GIL).
 READ_THREADS = max(1, min(8, os.cpu_count() or 1))
 
 
-def _read_slice(s: Any, target: np.ndarray, frame_bytes: int, fast: bool) -> None:
-    """One file's pixels into ``target`` (its slice of the volume), or a DicomInputError."""
+def _pread_into(path: Path, offset: int, view: memoryview) -> int:
+    """Read the file's bytes from ``offset`` into ``view``: one unbuffered open and (normally)
+    one ``preadv``, no seek. The bytes read (fewer: the file ends early)."""
+    with open(path, "rb", buffering=0) as fh:
+        fd, got, size = fh.fileno(), 0, len(view)
+        while got < size:
+            n = os.preadv(fd, [view[got:]], offset + got)
+            if n == 0:
+                break
+            got += n
+        return got
+
+
+def _read_pixels(s: Any, target: np.ndarray, frame_bytes: int, shift: int | None
+                 ) -> bool:
+    """One uncompressed file's pixels into ``target`` (its slice of the volume, stored dtype).
+
+    ``shift`` (an integer intercept with slope 1, 16-bit data): while the slice is still in the
+    cache, check it fits int16 once shifted and add the intercept in place (int16 arithmetic,
+    modulo 2¹⁶, so stored uint16 comes out right too). True when shifted; False when it would not
+    fit (the caller then rescales the whole volume to float32)."""
     try:
-        if fast:
-            with open(s.path, "rb", buffering=0) as fh:
-                fh.seek(s.pixel_offset)
-                got = fh.readinto(memoryview(target).cast("B"))  # type: ignore[attr-defined]
-            if got != frame_bytes:
-                raise DicomInputError(
-                    f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
-                    "the file is damaged — re-export or remove it")
-        else:
-            ds = pydicom.dcmread(s.path)
-            arr = ds.pixel_array
-            if arr.shape != target.shape:
-                raise DicomInputError(
-                    f"{s.path}: image size {arr.shape} differs from the series "
-                    f"{target.shape}; re-export the series")
-            target[...] = arr
-    except DicomInputError:
-        raise
+        got = _pread_into(s.path, s.pixel_offset, memoryview(target).cast("B"))  # type: ignore[arg-type]
+    except PermissionError as exc:
+        raise DicomInputError(f"{s.path}: {PERMISSION_DENIED}") from exc
+    except OSError as exc:
+        raise DicomInputError(f"{s.path}: cannot be read ({exc.strerror or exc}); check the "
+                              "disk, or re-export the series") from exc
+    if got != frame_bytes:
+        raise DicomInputError(
+            f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
+            "the file is damaged — re-export or remove it")
+    if shift is None:
+        return False
+    # only the side that can leave int16 is looked at (one pass at most, none for int16 + 0)
+    lo_limit, hi_limit = _I16.min - shift, _I16.max - shift
+    info = np.iinfo(target.dtype)
+    if info.min < lo_limit and int(target.min()) < lo_limit:
+        return False
+    if info.max > hi_limit and int(target.max()) > hi_limit:
+        return False
+    if shift:
+        view = target.view(np.int16)
+        view += np.int16(shift)
+    return True
+
+
+_I16 = np.iinfo(np.int16)
+
+
+def _read_slice(s: Any, target: np.ndarray) -> None:
+    """One file's pixels through pydicom (what the fast paths leave), or a DicomInputError."""
+    try:
+        arr = pydicom.dcmread(s.path).pixel_array
     except PermissionError as exc:
         raise DicomInputError(f"{s.path}: {PERMISSION_DENIED}") from exc
     except Exception as exc:  # pydicom/codec errors: say which file and what to do
         raise DicomInputError(
             f"{s.path}: cannot decode pixel data ({type(exc).__name__}: {exc}); the file is "
             "damaged or uses a transfer syntax without an installed decoder") from exc
+    if arr.shape != target.shape:
+        raise DicomInputError(
+            f"{s.path}: image size {arr.shape} differs from the series "
+            f"{target.shape}; re-export the series")
+    target[...] = arr
+
+
+def _lossless_shift(info: SeriesInfo, dtype: np.dtype) -> int | None:
+    """The intercept to add in place while reading, when the rescale may be lossless int16
+    (slope 1 and one integer intercept for every slice, 16-bit data); else None."""
+    if dtype.itemsize != 2 or not info.slices:
+        return None
+    slope, intercept = info.slices[0].rescale_slope, info.slices[0].rescale_intercept
+    if slope != 1.0 or not float(intercept).is_integer():
+        return None
+    if any(s.rescale_slope != slope or s.rescale_intercept != intercept for s in info.slices):
+        return None
+    return int(intercept)
 
 
 def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None,
-                   threads: int | None = None) -> None:
+                   threads: int | None = None, shift: int | None = None) -> bool:
     """Fill ``out`` (n, rows, cols; stored dtype) from the files in sorted order, each file read
     once, on ``threads`` threads (default :data:`READ_THREADS`); the first failing file (in
-    slice order) is the error."""
+    slice order) is the error. With ``shift`` (see :func:`_read_pixels`) the intercept is added
+    while reading: True when every slice was shifted (``out`` viewed as int16 is the volume in
+    HU); False when it was not (``out`` holds the stored values)."""
     frame_bytes = info.rows * info.columns * out.dtype.itemsize
     fast = all(s.pixel_offset is not None and s.pixel_length is not None
                and s.pixel_length >= frame_bytes for s in info.slices)
     threads = READ_THREADS if threads is None else max(1, int(threads))
-    # compressed slices decode one after another: the JPEG 2000 and RLE decoders hold the GIL,
-    # so threads gave nothing (J2K) or lost time (RLE, -15 %) in benchmarks/bench_load.py
-    if threads == 1 or len(info.slices) < 4 or not fast:
-        for i, s in enumerate(info.slices):
-            _read_slice(s, out[i], frame_bytes, fast)
-            if progress is not None:
-                progress(i + 1, info.n_slices)
-        return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="response-tool-read") as pool:
-        futures = [pool.submit(_read_slice, s, out[i], frame_bytes, fast)
-                   for i, s in enumerate(info.slices)]
-        try:
-            for done, future in enumerate(futures, start=1):
-                future.result()
-                if progress is not None:
-                    progress(done, info.n_slices)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    n = len(info.slices)
+    if not fast:  # compressed (or unusual) pixel data: decoded, on every core when it can be
+        decode_series(info, out, progress, threads, fallback=_read_slice)
+        return False
+    jobs = [(s, out[i], frame_bytes, shift) for i, s in enumerate(info.slices)]
+    if threads == 1 or n < 4:
+        shifted = in_order(None, _read_pixels, jobs, progress, n)
+    else:
+        with ThreadPoolExecutor(max_workers=threads,
+                                thread_name_prefix="response-tool-read") as pool:
+            shifted = in_order(pool, _read_pixels, jobs, progress, n, threads)
+    if shift is None or all(shifted):
+        return shift is not None
+    if shift:  # one slice does not fit int16: undo the others' shift (exact, modulo 2¹⁶)
+        for i in (i for i, done in enumerate(shifted) if done):
+            view = out[i].view(np.int16)
+            view -= np.int16(shift)
+    return False
 
 
 def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
@@ -157,10 +210,12 @@ def load_series(info: SeriesInfo, progress: Progress | None = None) -> Volume:
     dtype = _stored_dtype(info)
     _check_memory(info, dtype.itemsize)
     stored = np.empty((info.n_slices, info.rows, info.columns), dtype=dtype)
-    _read_raw_into(info, stored, progress)
-    slopes = np.array([s.rescale_slope for s in info.slices])
-    intercepts = np.array([s.rescale_intercept for s in info.slices])
-    array = _rescale(stored, slopes, intercepts)
+    if _read_raw_into(info, stored, progress, shift=_lossless_shift(info, dtype)):
+        array = stored.view(np.int16)  # rescaled to HU while reading, losslessly
+    else:
+        slopes = np.array([s.rescale_slope for s in info.slices])
+        intercepts = np.array([s.rescale_intercept for s in info.slices])
+        array = _rescale(stored, slopes, intercepts)
     interpolated: tuple[int, ...] = ()
     if info.plan is not None:
         array = _resample(array, info.plan)
