@@ -14,11 +14,15 @@ reader corrects the last millimetres with one click; a B-spline stage would cost
 study for no measured gain (benchmarks/bench_reading_station.py reports the error).
 
 The registration is stored with the read (:class:`Registration` is plain numbers, JSON-able) so
-the prediction is the same after a restart and needs no image.
+the prediction is the same after a restart and needs no image. So is the reader's **correction**
+of a prediction (:meth:`Propagating.correct_position`, one click where the lesion really is): it
+is kept with that follow-up's registration, per lesion, and is then where the lesion is predicted
+at that time point and what later time points propagate from when it has no line there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +49,23 @@ class Registration:
     center: tuple[float, float, float]
     metric: float = float("nan")
     method: str = "rigid+affine, Mattes MI"
+    #: the reader's corrections: (lesion id, where it is on this follow-up, z y x patient mm)
+    located: tuple[tuple[str, tuple[float, float, float]], ...] = ()
+
+    def located_at(self, lesion_id: str) -> np.ndarray | None:
+        """Where the reader said ``lesion_id`` is on this follow-up (None: no correction)."""
+        for lid, point in self.located:
+            if lid == lesion_id:
+                return np.asarray(point, float)
+        return None
+
+    def with_located(self, lesion_id: str, point_zyx_mm: Any) -> Registration:
+        """This registration with the reader's position of ``lesion_id`` (None: forget it)."""
+        kept = tuple((lid, p) for lid, p in self.located if lid != lesion_id)
+        if point_zyx_mm is not None:
+            point = tuple(float(v) for v in np.asarray(point_zyx_mm, float).reshape(-1)[:3])
+            kept = (*kept, (lesion_id, point))
+        return dataclasses.replace(self, located=kept)  # type: ignore[arg-type]
 
     def to_followup_mm(self, points_zyx_mm: Any) -> np.ndarray:
         """Points (…, 3: z, y, x patient mm) of the baseline, where they are on the follow-up."""
@@ -62,7 +83,9 @@ class Registration:
         return json.dumps({"matrix": [list(r) for r in self.matrix],
                            "translation": list(self.translation), "center": list(self.center),
                            "metric": None if self.metric != self.metric else self.metric,
-                           "method": self.method})
+                           "method": self.method,
+                           **({"located": {lid: list(p) for lid, p in self.located}}
+                              if self.located else {})})
 
     @classmethod
     def from_json(cls, text: str) -> Registration:
@@ -71,7 +94,9 @@ class Registration:
         return cls(tuple(tuple(float(v) for v in r) for r in d["matrix"]),
                    tuple(float(v) for v in d["translation"]),  # type: ignore[arg-type]
                    tuple(float(v) for v in d["center"]),  # type: ignore[arg-type]
-                   float("nan") if metric is None else float(metric), d.get("method", ""))
+                   float("nan") if metric is None else float(metric), d.get("method", ""),
+                   tuple((str(lid), tuple(float(v) for v in p))  # type: ignore[misc]
+                         for lid, p in (d.get("located") or {}).items()))
 
     @classmethod
     def identity(cls) -> Registration:
@@ -173,26 +198,61 @@ class Propagating:
         """Register the follow-up at ``date`` to the baseline and save it with the read."""
         if date == self.dates[0]:
             raise ResponseToolError("the baseline is the reference: register a follow-up")
-        reg = register_followup(baseline, followup)
-        self.store.set_registration(self.key, date, reg, expect=self.version)
+        return self.save_registration(date, register_followup(baseline, followup))
+
+    def save_registration(self, date: str, registration: Registration, *,
+                          keep_corrections: bool = True) -> Registration:
+        """Save ``registration`` (computed elsewhere, e.g. in a worker thread: the store is
+        written on the caller's thread) as the follow-up at ``date``'s; the reader's corrections
+        at that date are kept unless ``keep_corrections`` is false. Returns what was saved."""
+        if date == self.dates[0]:
+            raise ResponseToolError("the baseline is the reference: register a follow-up")
+        if date not in self.dates:
+            raise ResponseToolError(f"{date}: not a time point of this read "
+                                    f"({', '.join(self.dates)})")
+        old = self.registration(date)
+        if keep_corrections and old is not None and old.located and not registration.located:
+            registration = dataclasses.replace(registration, located=old.located)
+        self.store.set_registration(self.key, date, registration, expect=self.version)
         self.version = self.store.known_version(self.key) or self.version
-        return reg
+        return registration
 
     def registration(self, date: str) -> Registration | None:
         return self.store.registrations(self.key).get(date)
+
+    def correct_position(self, lesion_id: str, point_zyx_mm: Any,
+                         date: str | None = None) -> Registration:
+        """The reader's one-click correction: ``lesion_id`` is at ``point_zyx_mm`` (patient mm,
+        z y x) on the follow-up at ``date`` (default: the current time point). Saved with that
+        follow-up's registration (an identity one when it has none); ``None`` forgets it."""
+        date = date or self.current
+        self.lesion(lesion_id)  # type: ignore[attr-defined]  # refuses an unknown lesion
+        if date == self.dates[0]:
+            raise ResponseToolError(f"{lesion_id}: the baseline is where lesions are measured, "
+                                    "not predicted; draw or move its line instead")
+        reg = self.registration(date) or Registration.identity()
+        return self.save_registration(date, reg.with_located(lesion_id, point_zyx_mm),
+                                      keep_corrections=False)
 
     def predicted_position(self, lesion_id: str, date: str | None = None
                            ) -> tuple[np.ndarray, str] | None:
         """Where ``lesion_id`` should be at ``date`` (default: the current time point), patient
         mm (z, y, x), and the date of the position it was propagated from: the latest earlier
         time point that located it, mapped to the baseline and on to ``date`` through the saved
-        registrations (a time point without one is taken as in the baseline's place). None when
-        no earlier time point located the lesion."""
+        registrations (a time point without one is taken as in the baseline's place). The
+        reader's correction at ``date`` wins (the source is then ``date`` itself); an earlier
+        time point located only by a correction propagates from it. None when no earlier time
+        point located the lesion."""
         date = date or self.current
         regs = self.store.registrations(self.key)
+        here = regs[date].located_at(lesion_id) if date in regs else None
+        if here is not None:
+            return here, date
         earlier = [d for d in self.dates if d < date]
         for source in reversed(earlier):
             p = position(self.read.measurement(lesion_id, source))
+            if p is None and source in regs:
+                p = regs[source].located_at(lesion_id)
             if p is None:
                 continue
             at_baseline = regs[source].to_baseline_mm(p) if source in regs else p
