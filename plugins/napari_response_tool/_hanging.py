@@ -130,14 +130,24 @@ def orientation_letters(direction_xyz: Any, placed_in_patient_space: bool = True
             "top": direction_letters(-down), "bottom": direction_letters(down)}
 
 
+#: the longest line of a pane's text (characters): the text stays in the left part of the pane,
+#: clear of the anterior letter at the top centre
+PANE_TEXT_WIDTH = 24
+
+
+def _fit(text: str, width: int = PANE_TEXT_WIDTH) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def pane_text(role: str, date: str, tag: str, description: str | None, phase: str | None,
               window: tuple[float, float], z_mm: float, slice_index: int | None) -> str:
-    """What a pane says about itself (top left): which study, series and phase, window, where."""
+    """What a pane says about itself (top left): which study, series and phase, window, where —
+    short lines (:data:`PANE_TEXT_WIDTH`), so that the text and the orientation letter at the top
+    centre do not meet in a half-width pane."""
     level, width = window
-    where = f"z {z_mm:+.1f} mm" + ("" if slice_index is None else f" (slice {slice_index + 1})")
-    return (f"{role.upper()}  {date}  {tag}\n{description or 'series'} · {phase or 'phase ?'}\n"
-            f"W {width:.0f}  L {level:.0f} · {where}")
-
+    where = f"z {z_mm:+.1f} mm" + ("" if slice_index is None else f" · slice {slice_index + 1}")
+    return "\n".join([f"{role.upper()}  {date}", _fit(f"{tag} · {phase or 'phase ?'}"),
+                      _fit(description or "series"), f"W {width:.0f}  L {level:.0f}", where])
 
 
 def window_of(contrast_limits: Sequence[float]) -> tuple[float, float]:

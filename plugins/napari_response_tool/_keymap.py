@@ -40,6 +40,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "measure": ("Shift-M", "click-to-measure: the next click proposes the lines"),
     "accept": ("Shift-Enter", "accept the proposed lines"),
     "predicted": ("Shift-G", "go to the lesion's predicted position"),
+    "correct": ("Shift-C", "correct its position: the next click says where it is"),
     "too_small": ("Shift-S", "too small to measure"),
     "disappeared": ("Shift-D", "disappeared"),
     "no_enhancement": ("Shift-E", "no arterial enhancement (viable 0 mm)"),

@@ -47,10 +47,10 @@ def _register() -> bool:
 
 REGISTERED = _register()
 
-#: overlay key → position in the pane: the pane text, the letters of the left and right edges
-#: (axial panes are anterior-up; a letter at top or bottom centre would sit on the pane text of a
-#: narrow pane)
-POSITIONS = {"rt_info": "top_left", "rt_left": "middle_left", "rt_right": "middle_right"}
+#: overlay key → position in the pane: the pane text (short lines, top left), the letters of the
+#: four edges (an axial pane: R left, L right, A top, P bottom)
+POSITIONS = {"rt_info": "top_left", "rt_left": "middle_left", "rt_right": "middle_right",
+             "rt_top": "top_center", "rt_bottom": "bottom_center"}
 
 
 def set_pane_texts(layer: Any, texts: dict[str, str], visible: bool = True) -> None:

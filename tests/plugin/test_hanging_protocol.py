@@ -6,12 +6,14 @@ and screenshots saved to out/test-screenshots/ (looked at; the best are in docs/
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from napari_response_tool import _hanging as h
 from napari_response_tool._layers import auto_window, is_ct, window_for
+from qtpy.QtCore import QTimer
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "test-screenshots"
 DATES = ["2026-01-12", "2026-03-09", "2026-05-04"]
@@ -77,8 +79,12 @@ def test_one_label_per_lesion_on_its_long_axis():
 def test_pane_text_and_windows():
     text = h.pane_text("prior", DATES[0], "baseline", "Arterial 2.5", "arterial", (80, 180),
                        30.0, 36)
-    assert text.splitlines() == ["PRIOR  2026-01-12  baseline", "Arterial 2.5 · arterial",
-                                 "W 180  L 80 · z +30.0 mm (slice 37)"]
+    assert text.splitlines() == ["PRIOR  2026-01-12", "baseline · arterial", "Arterial 2.5",
+                                 "W 180  L 80", "z +30.0 mm · slice 37"]
+    long = h.pane_text("current", DATES[1], "follow-up 12", "Leber arteriell 2,5mm B30f Qr40",
+                       "portal-venous", (40, 400), -112.5, 199)
+    assert max(len(line) for line in long.splitlines()) <= h.PANE_TEXT_WIDTH
+    assert "Leber arteriell 2,5mm B…" in long and "follow-up 12 · portal-v…" in long
     assert h.window_of((-10, 170)) == (80, 180)
     rng = np.random.default_rng(0)
     mr = np.concatenate([np.zeros(50_000), rng.uniform(200, 1200, 50_000)]).reshape(10, 100, 100)
@@ -153,9 +159,12 @@ def test_prior_beside_current_at_follow_ups(make_napari_viewer, qtbot, phantom_d
     # the pane texts name each study and phase, the window and the position
     images = {x.name: x for x in viewer.layers if x.__class__.__name__ == "Image"}
     info = images[f"{d0} arterial"]._overlays["rt_info"].text
-    assert info.startswith(f"PRIOR  {d0}  baseline") and "arterial" in info and "W 180  L 80" in info
+    assert info.splitlines()[:2] == [f"PRIOR  {d0}", "baseline · arterial"]
+    assert "W 180  L 80" in info
     assert images[f"{d1} arterial"]._overlays["rt_info"].text.startswith(f"CURRENT  {d1}")
     assert images[f"{d1} arterial"]._overlays["rt_left"].text == "R"
+    assert [images[f"{d1} arterial"]._overlays[k].text for k in ("rt_top", "rt_bottom")] \
+        == ["A", "P"]
     # linked window: a change on the current's image is on the prior's
     images[f"{d1} arterial"].contrast_limits = (-100.0, 300.0)
     assert tuple(images[f"{d0} arterial"].contrast_limits) == (-100.0, 300.0)
@@ -187,7 +196,7 @@ def test_prior_beside_current_at_follow_ups(make_napari_viewer, qtbot, phantom_d
         assert image.shape[0] > 500 and image.std() > 10
 
 
-def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp_path):
+def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp_path, qtbot):
     from napari_response_tool._screenshots import save_screenshot
 
     gt = json.loads((phantom_dir / "ground_truth.json").read_text())
@@ -200,16 +209,39 @@ def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp
     t1 = next(x for x in gt["lesions"] if x["lesion_id"] == "T1")["timepoints"][1]
     seed = np.asarray(t1["center_xyz_mm"], dtype=float)[::-1]
     # go to the predicted position: the follow-up is registered to the baseline on first use,
-    # the registration stored with the read, and the view moved to T1's predicted centre (the
-    # demo read registered it already: forget that one first)
+    # in a worker thread (the UI keeps turning), the registration stored with the read, and the
+    # view moved to T1's predicted centre once it is in (the demo read registered it already:
+    # forget that one first)
     session.store.set_registration(session.key, session.dates[1], None, expect=session.version)
     session.reload()
     assert session.registration(session.dates[1]) is None
-    predicted = panel.go_to_predicted()
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    assert panel.go_to_predicted() is None  # not yet: registering
+    assert "in the background" in panel.problem_label.text()
+    assert session.dates[1] in panel.registrar.running
+    qtbot.waitUntil(lambda: session.dates[1] not in panel.registrar.running, timeout=120_000)
+    timer.stop()
     assert session.registration(session.dates[1]) is not None
-    assert predicted is not None and np.linalg.norm(predicted - seed) < 10.0
+    assert panel.registrar.threads[session.dates[1]] != threading.main_thread().name
+    assert len(ticks) >= 10  # the event loop turned while the worker registered
+    predicted = np.asarray(panel.locator.marker_layer.data[0], dtype=float)  # the cross
+    assert panel.locator.marker_layer.visible
+    assert np.linalg.norm(predicted - seed) < 10.0
     assert float(viewer.dims.point[0]) == pytest.approx(predicted[0], abs=2.6)  # its slice
-    assert "predicted from" in panel.problem_label.text()
+    assert "propagated from" in panel.problem_label.text()
+    assert panel.locator.marker_layer in panel.viewer.layers
+    # the reader's one-click correction: saved with the read, where T1 is predicted from now
+    off = predicted + np.array([0.0, 4.0, -3.0])
+    panel.correct_position()
+    assert panel.locator.correcting
+    panel.locator.correct_at(off)
+    assert np.allclose(session.predicted_position("T1")[0], off)
+    assert "position corrected (5.0 mm from the prediction)" in panel.problem_label.text()
+    assert np.allclose(panel.go_to_predicted(), off)
+    assert "your correction" in panel.problem_label.text()
     viewer.dims.set_point(0, float(seed[0]))
     drawn = session.measurement("T1").long_axis_mm
     lines = panel.station.propose_at(seed)
@@ -219,6 +251,28 @@ def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp
     assert len(panel.station._layer.data) == len(lines)
     assert session.measurement("T1").long_axis_mm == drawn  # nothing stored yet
     save_screenshot(viewer, SCREENSHOTS / "proposal_followup1.png")
+    # the viable threshold box: a change proposes again from the same click, with that threshold
+    import response_tool.reading.measure as measure
+
+    asked = []
+    real = measure.propose
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("viable_k"))
+        return real(*args, **kwargs)
+
+    measure.propose = spy
+    try:
+        lengths = {}
+        for k in (1.5, 8.0, measure.VIABLE_K):
+            panel.viable_k_box.setValue(k)
+            viable = panel.station.proposal.get("viable")
+            lengths[k] = 0.0 if viable is None else float(np.linalg.norm(viable[1] - viable[0]))
+    finally:
+        measure.propose = real
+    assert asked == [1.5, 8.0, measure.VIABLE_K]
+    assert lengths[1.5] >= lengths[measure.VIABLE_K] >= lengths[8.0]  # more enhancing, longer
+    assert all(np.allclose(panel.station.proposal[k], lines[k]) for k in lines)  # back again
     # nothing is stored before the reader accepts; the reader moves the long axis' end first
     layer = panel.station._layer
     i = list(layer.features["kind"]).index("long")

@@ -127,6 +127,7 @@ class HangingProtocol:
             if not context.images(prior):
                 prior = None
         self.prior = prior
+        self._register_in_background(current, prior)  # each as soon as its images are in
         for layer in context.images():
             self._link_window(layer)
         current_images = sorted(context.images(current), key=_phase_order)
@@ -150,9 +151,9 @@ class HangingProtocol:
         annotations = panel.annotations
         right = [*current_images, annotations.lines.layer(current),
                  annotations.marks.layer(current)]
-        proposals = panel.station.proposal_layer
-        if proposals is not None and proposals in self.viewer.layers:
-            right.append(proposals)  # click-to-measure proposals: on the current study
+        for extra in (panel.station.proposal_layer, panel.locator.marker_layer):
+            if extra is not None and extra in self.viewer.layers:
+                right.append(extra)  # proposals, predicted position: on the current study
         left = [*prior_images, lines]
         ours = {_key(x) for x in [*context.images(), *annotations.lines.layers.values(),
                                   *annotations.marks.layers.values(), *self._pads, lines,
@@ -338,23 +339,24 @@ class HangingProtocol:
                                      meta.get("series_description"), meta.get("phase"),
                                      window_of(layer.contrast_limits), z_mm,
                                      index if in_range else None),
-                "rt_left": letters["left"], "rt_right": letters["right"]})
+                "rt_left": letters["left"], "rt_right": letters["right"],
+                "rt_top": letters["top"], "rt_bottom": letters["bottom"]})
 
     def ensure_registration(self, date: str) -> Any:
         """The registration of ``date`` to the baseline, computed and stored with the read when
-        there is none yet and both studies are loaded (portal-venous, else arterial)."""
+        there is none yet and both studies are loaded (portal-venous, else arterial) — in the
+        background worker, waited for here (scripts, the demo); the reader's path does not wait
+        (:mod:`.registering`)."""
         session = self.panel.session
-        if session is None or date == session.baseline or not hasattr(session, "register"):
+        if session is None or date == session.baseline:
             return None
-        found = session.registration(date)
-        if found is not None:
-            return found
-        base, follow = self.volumes(session.baseline), self.volumes(date)
-        pick = lambda v: v.get(Phase.PORTAL_VENOUS) or v.get(Phase.ARTERIAL)  # noqa: E731
-        if pick(base) is None or pick(follow) is None:
-            return None
-        self.panel.say(f"registering {date} to the baseline …")
-        return session.register(date, pick(base), pick(follow))
+        return self.panel.registrar.wait(date)
+
+    def _register_in_background(self, *dates: str | None) -> None:
+        session = self.panel.session
+        for date in dates:
+            if date is not None and session is not None and date != session.baseline:
+                self.panel.registrar.start(date)
 
     # -- for the station -----------------------------------------------------------------------
     def current_volumes(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ CALLS: dict[str, Action] = {
     "measure": lambda p: p.start_measure(),
     "accept": lambda p: p.accept_proposal(),
     "predicted": lambda p: p.go_to_predicted(),
+    "correct": lambda p: p.correct_position(),
     "too_small": lambda p: p.set_status(Status.TOO_SMALL),
     "disappeared": lambda p: p.set_status(Status.ABSENT),
     "no_enhancement": lambda p: p.set_status(NO_ENHANCEMENT),

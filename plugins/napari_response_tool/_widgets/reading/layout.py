@@ -17,12 +17,15 @@ from qtpy.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -31,6 +34,7 @@ from qtpy.QtWidgets import (
 
 from response_tool.criteria import CRITERIA
 from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
+from response_tool.reading.measure import VIABLE_K
 from response_tool.reading.session import LesionRow
 
 LESION_COLUMNS = ("Lesion", "Role", "Organ", "Baseline", "Previous", "Now", "State")
@@ -48,6 +52,10 @@ STATUS_BUTTONS = (("Present", Status.PRESENT), ("Too small", Status.TOO_SMALL),
 KIND_LABELS = {DiameterKind.LONG: "long axis", DiameterKind.SHORT: "short axis",
                DiameterKind.VIABLE: "viable, arterial"}
 KINDS = tuple(DiameterKind)
+#: rows of the lesion table in view without scrolling it
+LESION_ROWS_SHOWN = 7
+#: what the viable threshold box allows (spreads of the liver's noise)
+VIABLE_K_RANGE = (1.0, 10.0)
 
 
 class ReadingLayout(QWidget):
@@ -122,6 +130,20 @@ class ReadingLayout(QWidget):
         self.predicted_button = QPushButton("Go to predicted")
         self.predicted_button.setToolTip("The selected lesion's position on this study, "
                                          "propagated from the prior through the registration")
+        self.correct_button = QPushButton("Correct position")
+        self.correct_button.setToolTip("The next click says where the selected lesion really is "
+                                       "on this study: saved with the read, and later "
+                                       "follow-ups are predicted from it")
+        self.viable_k_box = QDoubleSpinBox()
+        self.viable_k_box.setRange(*VIABLE_K_RANGE)
+        self.viable_k_box.setSingleStep(0.5)
+        self.viable_k_box.setDecimals(1)
+        self.viable_k_box.setValue(VIABLE_K)
+        self.viable_k_box.setSuffix(" × noise")
+        self.viable_k_box.setToolTip(
+            "Click-to-measure's viable (arterially enhancing) part: arterial HU above the "
+            "surrounding liver by more than this many spreads of the liver's own noise. Lower "
+            "it for faint enhancement, raise it when the proposal takes in liver.")
         self.hanging_box = QCheckBox("Prior | current")
         self.hanging_box.setChecked(True)
         self.hanging_box.setToolTip("At a follow-up: the prior study (left, read-only lines) "
@@ -145,15 +167,29 @@ class ReadingLayout(QWidget):
         lesion_row.addWidget(self.add_button)
 
         self.setMinimumWidth(470)
-        layout = QVBoxLayout(self)
+        # everything in a scroll area: on a short dock the panel scrolls instead of Qt squeezing
+        # the tables and message lines on top of each other
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.addWidget(self.open_button)
         layout.addLayout(top)
         layout.addLayout(lesion_row)
         layout.addLayout(kinds)
-        station = QHBoxLayout()
-        for w in (self.measure_button, self.accept_button, self.predicted_button,
-                  self.undo_button, self.redo_button):
-            station.addWidget(w)
+        station = QGridLayout()
+        for i, w in enumerate((self.measure_button, self.accept_button, self.undo_button,
+                               self.predicted_button, self.correct_button, self.redo_button)):
+            station.addWidget(w, i // 3, i % 3)
+        threshold = QHBoxLayout()
+        threshold.addWidget(QLabel("viable >"))
+        threshold.addWidget(self.viable_k_box)
+        station.addLayout(threshold, 0, 3)
         layout.addLayout(station)
         view_row = QHBoxLayout()
         view_row.addWidget(self.hanging_box)
@@ -164,7 +200,9 @@ class ReadingLayout(QWidget):
         layout.addLayout(view_row)
         layout.addLayout(status_row)
         self.response_table.setMinimumHeight(
-            self.response_table.horizontalHeader().height() + 27 * len(RESPONSE_ROWS))
+            self.response_table.horizontalHeader().height() + 28 * len(RESPONSE_ROWS) + 6)
+        self.lesion_table.setMinimumHeight(  # a read's usual 5 targets + non-targets in view
+            self.lesion_table.horizontalHeader().height() + 27 * LESION_ROWS_SHOWN)
         layout.addWidget(self.lesion_table, 2)
         layout.addWidget(self.response_title)
         layout.addWidget(self.response_table, 3)

@@ -32,6 +32,8 @@ from .annotations import Annotations
 from .hanging import HangingProtocol
 from .keys import bind_keys, shortcuts
 from .layout import NO_ENHANCEMENT, ReadingLayout
+from .locating import Locator
+from .registering import Registrar
 from .station import Station
 
 if TYPE_CHECKING:
@@ -58,6 +60,10 @@ class ReadingPanel(ReadingLayout):
         self.hanging = HangingProtocol(self)
         #: undo / redo, click-to-measure proposals, predicted positions (:mod:`.station`)
         self.station = Station(self)
+        #: follow-ups registered to the baseline in the background (:mod:`.registering`)
+        self.registrar = Registrar(self)
+        #: predicted positions and their one-click correction (:mod:`.locating`)
+        self.locator = Locator(self)
 
         self.date_box.currentIndexChanged.connect(self._date_chosen)
         self.add_button.clicked.connect(self.add_lesion_from_controls)
@@ -71,6 +77,8 @@ class ReadingPanel(ReadingLayout):
         self.measure_button.clicked.connect(self.start_measure)
         self.accept_button.clicked.connect(self.accept_proposal)
         self.predicted_button.clicked.connect(self.go_to_predicted)
+        self.correct_button.clicked.connect(self.correct_position)
+        self.viable_k_box.valueChanged.connect(lambda _v: self.station.threshold_changed())
         bind_keys(napari_viewer, self, self.bindings)
         me = weakref.ref(self)  # the context must not keep a closed panel alive
         self.context.image_listeners.append(lambda d: (p := me()) is not None and p._images_in(d))
@@ -109,7 +117,17 @@ class ReadingPanel(ReadingLayout):
 
     def go_to_predicted(self) -> Any:
         """Move to the selected lesion's predicted position; returns it (z, y, x mm) or None."""
-        return self.station.go_to_predicted()
+        return self.locator.go_to_predicted()
+
+    def correct_position(self) -> None:
+        """The next click says where the selected lesion really is on the current study."""
+        self.locator.start_correct()
+
+    @property
+    def viable_k(self) -> float:
+        """Click-to-measure's viable threshold: arterial enhancement above the surrounding liver
+        in spreads of its noise (the panel's "viable >" box)."""
+        return float(self.viable_k_box.value())
 
     @property
     def session(self) -> ReadingSession | None:
@@ -248,6 +266,7 @@ class ReadingPanel(ReadingLayout):
     def go_to(self, date: str) -> None:
         session = self.context.require_session()
         session.go_to(date)
+        self.locator.hide_marker()
         self.show_date(session.dates.index(date))
         self.annotations.show_date()
         self.hanging.apply()
@@ -276,6 +295,7 @@ class ReadingPanel(ReadingLayout):
 
     def _lesion_selected(self) -> None:
         lesion_id = self.selected_lesion()
+        self.locator.hide_marker()
         if lesion_id and self.session is not None:
             self.jump_to(lesion_id)
 

@@ -8,11 +8,13 @@ the predicted position of a lesion at follow-up — each a few calls into the co
   long, short and viable line endpoints (patient mm), which go on an ordinary editable shapes
   layer (``proposals``). Nothing is stored until the reader accepts (button or key); each accepted
   line is stored as *proposed* or, when the reader moved it first, *edited*.
-* **Predicted position**: the session's ``predicted_position(lesion_id, date)`` (from the
-  registration stored with the read) — the slice and centre move there.
+* The **viable threshold** (the panel's "viable >" box: arterial enhancement above the
+  surrounding liver, in spreads of the liver's own noise) is the core's ``viable_k``; changing it
+  while a proposal is on screen proposes again from the same click.
 
-When the core does not offer ``propose`` or ``predicted_position`` (an older core), the panel
-says so in its message line; nothing else changes.
+(The predicted position and its one-click correction are :mod:`.locating`.) When the core does
+not offer ``propose`` (an older core), the panel says so in its message line; nothing else
+changes.
 """
 
 from __future__ import annotations
@@ -52,7 +54,15 @@ class Station:
         #: the proposal on screen: kind → endpoints as proposed (patient mm, z y x)
         self.proposal: dict[str, np.ndarray] = {}
         self.proposal_lesion: str | None = None
+        #: the click the proposal on screen came from (world mm, z y x)
+        self.seed: np.ndarray | None = None
         self._layer: Any = None
+
+    def threshold_changed(self) -> None:
+        """The viable threshold changed: the proposal on screen is proposed again from its click."""
+        if self.proposal and self.seed is not None \
+                and self.proposal_lesion == self.panel.selected_lesion():
+            self.propose_at(self.seed)
 
     # -- undo / redo ---------------------------------------------------------------------------
     def undo(self) -> str | None:
@@ -128,9 +138,10 @@ class Station:
         if base is None:
             panel.say("no image of the current study to measure on")
             return {}
+        self.seed = np.asarray(seed_zyx_mm, dtype=float)
         try:
             proposal = propose(base, tuple(float(v) for v in seed_zyx_mm),
-                               volumes.get(Phase.ARTERIAL))
+                               volumes.get(Phase.ARTERIAL), viable_k=panel.viable_k)
         except ResponseToolError as exc:
             panel.say(str(exc))
             return {}
@@ -205,34 +216,3 @@ class Station:
         panel.update_views()
         panel.say(f"{lesion_id}: accepted {', '.join(stored)}")
         return stored
-
-    # -- predicted position --------------------------------------------------------------------
-    def go_to_predicted(self) -> Any:
-        panel = self.panel
-        session, lesion_id = panel.session, panel.selected_lesion()
-        if session is None or lesion_id is None:
-            panel.say("select a lesion first")
-            return None
-        predicted = getattr(session, "predicted_position", None)
-        if predicted is None:
-            panel.say("no registration in this core yet: the lesion is shown where it was "
-                      "measured before")
-            panel.jump_to(lesion_id)
-            return None
-        try:
-            panel.hanging.ensure_registration(session.current)
-            found = predicted(lesion_id, session.current)
-        except ResponseToolError as exc:
-            panel.say(str(exc))
-            return None
-        if found is None:
-            panel.say(f"{lesion_id}: no earlier time point located it, nothing to propagate")
-            return None
-        point, source = found
-        point = np.asarray(point, dtype=float).reshape(-1)[:3]
-        panel.viewer.dims.set_point(0, float(point[0]))
-        panel.viewer.scene.camera.center = tuple(float(v) for v in point)
-        registered = "" if session.registration(session.current) is None else " (registered)"
-        panel.say(f"{lesion_id}: predicted from {source}{registered} at z = {point[0]:.1f} mm — "
-                  "Measure and click on it to measure it there")
-        return point
