@@ -13,7 +13,9 @@ Compares, side by side in one run (median of N warm-cache runs each):
 * ``sitk``       — SimpleITK ``ImageSeriesReader`` (GDCM).
 
 For compressed series the floor is the decoder's own cost spread over the cores:
-``decode-floor`` = header scan + (median single-slice decode) × slices / cores.
+``decode-floor`` = header scan + (median single-slice decode) × slices / cores, with pydicom's
+decoder (``ds.pixel_array``, as defined in round 1) and, as ``decode-floor-imagecodecs``, with the
+decoder ``load_series`` uses (imagecodecs, on the frame alone). Ratios are to the former.
 
 Peak memory is measured for each method in a fresh subprocess (``ru_maxrss`` after the load minus
 before it) and reported against the volume's size.
@@ -80,13 +82,17 @@ def make_series(n: int, kind: str = "explicit") -> Path:
     return folder
 
 
-def decode_floor(folder: Path) -> float:
-    """Header scan + the decoder's single-slice time × slices / cores (seconds)."""
+def decode_floor(folder: Path, decoder: str = "pydicom") -> float:
+    """Header scan + the decoder's single-slice time × slices / cores (seconds).
+
+    ``decoder="pydicom"``: ``ds.pixel_array`` of a read data set (the pylibjpeg plugins; the
+    definition of round 1); ``"imagecodecs"``: the decoder ``load_series`` now uses, on the
+    frame alone (the fragments already in memory)."""
     import os
 
     import pydicom
 
-    from response_tool.io import scan_dicom
+    from response_tool.io import _decode, scan_dicom
 
     t0 = time.perf_counter()
     scan_dicom(folder)
@@ -94,9 +100,18 @@ def decode_floor(folder: Path) -> float:
     files = sorted(folder.iterdir())
     one = []
     for f in files[:7]:
-        ds = pydicom.dcmread(f)
-        t0 = time.perf_counter()
-        _ = ds.pixel_array
+        if decoder == "pydicom":
+            ds = pydicom.dcmread(f)
+            t0 = time.perf_counter()
+            _ = ds.pixel_array
+        else:
+            data = f.read_bytes()
+            w = _decode.walk(data, None, _decode._WANTED, _decode._ACCEPT)
+            frame = _decode._frame(data, w.pixel_offset)
+            ts = w.transfer_syntax_uid
+            target = np.empty((512, 512), np.uint16)
+            t0 = time.perf_counter()
+            _decode._CODECS[ts](frame, target, None, False)  # type: ignore[arg-type]
         one.append(time.perf_counter() - t0)
     return scan + statistics.median(one) * len(files) / (os.cpu_count() or 1)
 
@@ -195,14 +210,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 600])
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other series of results/load.json (measured in another run)")
     parser.add_argument("--peak-child", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
         _peak_child(args.peak_child[0], Path(args.peak_child[1]))
         return 0
-    results = {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
+    import os
+
+    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                            "platform": platform.platform()},
                "runs": args.runs, "series": {}}
+    if args.merge and RESULTS.is_file():
+        results["series"] = json.loads(RESULTS.read_text()).get("series", {})
     for n, kind in ((n, k) for n in args.sizes for k in args.kinds):
         folder = make_series(n, kind)
         for method in METHODS:  # warm the page cache and imports
@@ -216,7 +237,11 @@ def main() -> int:
         if kind in ("j2k", "rle"):
             floors = [decode_floor(folder) for _ in range(args.runs)]
             entry["decode-floor"] = {"median_s": round(statistics.median(floors), 4)}
+            own = [decode_floor(folder, "imagecodecs") for _ in range(args.runs)]
+            entry["decode-floor-imagecodecs"] = {"median_s": round(statistics.median(own), 4)}
             floor = statistics.median(floors)
+            print(f"{n:>4} {kind:<8} decode floor {floor:.3f} s (pydicom's decoder), "
+                  f"{statistics.median(own):.3f} s (imagecodecs)", flush=True)
         for method in METHODS:
             med = statistics.median(times[method])
             mem = peak_memory(method, folder)
@@ -229,6 +254,7 @@ def main() -> int:
             print(f"{n:>4} {kind:<8} {method:<12} median {med:7.3f} s  ×{med / floor:5.2f} floor  "
                   f"peak +{entry[method]['peak_increase_mb']:7.1f} MB "
                   f"(volume {entry[method]['result_mb']:.1f} MB)", flush=True)
+        entry["load_average_1min"] = round(os.getloadavg()[0], 2)
         results["series"][str(n) if kind == "explicit" else f"{n}-{kind}"] = entry
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
