@@ -134,6 +134,12 @@ class ReadingSession(Propagating):
         if known is not None:
             self.version = known
 
+    def wrote_through_store(self) -> None:
+        """Another part of this program wrote to the read through this session's store (the
+        Burden panel's estimates and outlines): the session's version follows, so its next
+        write is not refused as "changed elsewhere"."""
+        self._wrote()
+
     def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "", *,
              label: str = "", join: bool = False) -> None:
         """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) with its undo

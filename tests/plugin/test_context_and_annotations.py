@@ -94,6 +94,12 @@ def test_one_handler_records_add_move_remove_of_lines_and_marks(make_napari_view
     reading.add_mark("NT1", [z, 10.0, 10.0])
     assert session.measurement("NT1").mark_point == pytest.approx([z, 10.0, 10.0])
     assert list(marks.features["lesion_id"]) == ["NT1"]
+    assert list(marks.features["label"]) == ["NT1"]  # its name on the canvas
+    reading.set_kind("long")  # measured as well: the name once, on the line, not on the mark
+    lines.add_lines([np.array([[z, 10.0, 5.0], [z, 10.0, 15.0]])])
+    assert list(marks.features["label"]) == [""] and "NT1 10.0" in list(lines.features["label"])
+    reading.undo()  # the line gone again: the mark says the name
+    assert list(reading.annotations.marks.layer(date).features["label"]) == ["NT1"]
     moved = np.asarray(marks.data).copy()
     moved[0, 2] = 20.0
     marks.data = moved

@@ -265,11 +265,12 @@ class BurdenPanel(QWidget):
         try:
             self._date()
             estimate = burden.visual(category, self.scheme_box.currentText())
+            s = self.context.require_session()
+            s.store.set_burden(s.key, s.current, estimate, expect=s.version)
         except ResponseToolError as exc:
             self.result_label.setText(str(exc))
             return None
-        s = self.context.require_session()
-        s.store.set_burden(s.key, s.current, estimate)
+        s.wrote_through_store()
         self.result_label.setText(f"visual estimate {html.escape(category)} "
                                   f"({estimate.scheme}) saved with {s.current}")
         return estimate
@@ -280,8 +281,15 @@ class BurdenPanel(QWidget):
         if self.estimate is None or s is None:
             self.result_label.setText("nothing to save yet: outline the proposed slices")
             return
-        s.store.set_burden(s.key, s.current, self.estimate)
-        series = self._image().metadata["response_tool"].get("series_instance_uid")
-        if series:  # the outlines it was measured on, kept with the read (dicom-export: SEG)
-            s.store.set_burden_outlines(s.key, s.current, series, np.asarray(self.outlines().data))
+        try:
+            s.store.set_burden(s.key, s.current, self.estimate, expect=s.version)
+            s.wrote_through_store()
+            series = self._image().metadata["response_tool"].get("series_instance_uid")
+            if series:  # the outlines it was measured on, kept with the read (dicom-export: SEG)
+                s.store.set_burden_outlines(s.key, s.current, series,
+                                            np.asarray(self.outlines().data), expect=s.version)
+                s.wrote_through_store()
+        except ResponseToolError as exc:  # changed in another window: say so, nothing lost here
+            self.result_label.setText(str(exc))
+            return
         self.result_label.setText(self.result_label.text() + f" — saved with {s.current}")

@@ -56,6 +56,26 @@ def _notify_warning(message: str) -> None:
     show_warning(message)
 
 
+class _Life:
+    """Whether a panel still lives, told by its ``destroyed`` signal; on closing, the load that
+    may be running is stopped at its next step."""
+
+    def __init__(self, panel: QObject) -> None:
+        self.closed = False
+        #: the running load's worker and its first-slice event (the panel's own attributes
+        #: cannot be read once it is deleted)
+        self.worker: Any = None
+        self.shown: threading.Event | None = None
+        panel.destroyed.connect(self.close)
+
+    def close(self, *_args: Any) -> None:
+        self.closed = True
+        if self.worker is not None:
+            self.worker.quit()
+        if self.shown is not None:
+            self.shown.set()  # a worker waiting for its first slice to be shown goes on, and stops
+
+
 class _Progress(QObject):
     """Carries a worker thread's progress (description, done, total) to the UI thread."""
 
@@ -113,6 +133,9 @@ class PatientPanel(QWidget):
         self.progress_bar.setVisible(False)
         self._progress = _Progress()
         self._progress.moved.connect(self._show_progress)
+        #: set when the panel is closed (its viewer closed) while a load may still be running —
+        #: a plain object: Qt does not call a slot of the widget being destroyed
+        self._life = _Life(self)
         #: the worker loading series now (None: none); timings of the last background load
         self.worker = None
         self.load_timing: dict[str, float] = {}
@@ -290,6 +313,8 @@ class PatientPanel(QWidget):
         thread when every series is in. Returns the worker."""
         from napari.qt.threading import thread_worker
 
+        if self.closed:
+            return None
         ordered = sorted(series, key=lambda s: _ORDER.get(s.phase.phase, -1))
         shown = [x for x in self.viewer.layers if "response_tool" in getattr(x, "metadata", {})]
         z = float(self.viewer.dims.point[0]) if shown else None
@@ -304,12 +329,19 @@ class PatientPanel(QWidget):
         self._shown = threading.Event()  # the first slice is on screen: the worker reads on
         worker = thread_worker(load_steps, start_thread=False)(ordered, z, self._progress.moved.emit,
                                                                self._shown)
-        worker.yielded.connect(lambda step: self._loaded_step(step, window, layers, start))
-        worker.finished.connect(lambda: self._load_finished(ordered, start, done))
-        self.worker = worker
+        worker.yielded.connect(lambda step: self.closed or self._loaded_step(step, window, layers,
+                                                                             start))
+        worker.finished.connect(lambda: self.closed or self._load_finished(ordered, start, done))
+        self.worker = self._life.worker = worker
+        self._life.shown = self._shown
         self._offset = 0
         worker.start()
         return worker
+
+    @property
+    def closed(self) -> bool:
+        """The panel was closed: a load still running is not shown (its widgets are gone)."""
+        return self._life.closed
 
     def _loaded_step(self, step: tuple[str, Any, Any], window: str, layers: dict[str, Any],
                      start: float) -> None:
@@ -336,6 +368,8 @@ class PatientPanel(QWidget):
             self.progress_bar.setValue(self._offset)
 
     def _show_progress(self, description: str, done: int, total: int) -> None:
+        if self.closed:
+            return
         self.progress_bar.setValue(self._offset + done)
         self.status.setText(f"Loading {description}: {done} / {total} slices …")
 

@@ -210,19 +210,33 @@ class Marks(LayerKind):
     def _create(self, date: str) -> Any:
         return self.panel.viewer.add_points(
             np.empty((0, 3)), ndim=3, name=f"lesion marks {date}", size=6, symbol="ring",
-            face_color="transparent", border_color="magenta", features=_empty("lesion_id"),
-            units=("mm", "mm", "mm"),
-            text={"string": "{lesion_id}", "size": 11, "color": "magenta",
+            face_color="transparent", border_color="magenta",
+            features=_empty("lesion_id", "label"), units=("mm", "mm", "mm"),
+            text={"string": "{label}", "size": 11, "color": "magenta",
                   "anchor": "upper_left"})
 
     def clear(self, layer: Any) -> None:
         layer.data = np.empty((0, 3))
-        layer.features = _empty("lesion_id")
+        layer.features = _empty("lesion_id", "label")
 
     def put(self, date: str, lesion_id: str, point: Any) -> None:
         layer = self.layer(date)
-        layer.feature_defaults = {"lesion_id": lesion_id}
+        layer.feature_defaults = {"lesion_id": lesion_id, "label": lesion_id}
         layer.add(np.asarray([point], dtype=float))
+
+    def relabel(self, date: str) -> None:
+        """A mark says its lesion's name unless a line of that lesion at ``date`` says it
+        already (a new lesion marked, then measured: its name once, on the line)."""
+        layer = self.layers.get(date)
+        if layer is None or not len(layer.features):
+            return
+        lined = {m.lesion_id for m in self.owner.session.read.measurements
+                 if m.date == date and any(m.endpoints(k) for k in DiameterKind)}
+        labels = ["" if lid in lined else str(lid) for lid in layer.features["lesion_id"]]
+        if list(layer.features["label"]) != labels:
+            features = layer.features.copy()
+            features["label"] = labels
+            layer.features = features
 
     def item(self, layer: Any, index: int) -> Item:
         return str(layer.features.loc[index, "lesion_id"]), MARK
@@ -238,6 +252,7 @@ class Marks(LayerKind):
     def label(self, layer: Any, index: int, item: Item) -> None:
         features = layer.features.copy()
         features.loc[index, "lesion_id"] = item[0]
+        features.loc[index, "label"] = item[0]
         layer.features = features
 
     def coords(self, layer: Any, index: int) -> np.ndarray:

@@ -104,6 +104,11 @@ class Annotations:
             self.panel.say(str(exc))
             return
         kind.label(layer, index, item)  # the label shows the new length
+        self._syncing = True
+        try:
+            self.marks.relabel(date)  # a lesion's name once: on its line when it has one
+        finally:
+            self._syncing = False
         self.panel.say(message)
         self.panel.update_views()
 
@@ -133,6 +138,8 @@ class Annotations:
                         self.lines.put(m.date, m.lesion_id, kind, ends)
                 if m.mark_point:
                     self.marks.put(m.date, m.lesion_id, m.mark_point)
+            for date in session.dates:
+                self.marks.relabel(date)
         finally:
             self._syncing = False
         for layer in [*self.lines.layers.values(), *self.marks.layers.values()]:

@@ -88,6 +88,8 @@ class ReadingPanel(ReadingLayout):
 
     def _images_in(self, date: str) -> None:
         """A study loaded in the background is in: lay the panes out again."""
+        if self.registrar.closed:  # the viewer closed while it loaded
+            return
         if self.session is not None and date in self.session.dates:
             self.annotations.show_date()
             self.hanging.apply()

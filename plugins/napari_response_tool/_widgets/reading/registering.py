@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.vocabulary import Phase
 
 if TYPE_CHECKING:
@@ -45,7 +46,9 @@ class Registrar:
         self.seconds: dict[str, float] = {}
         #: the thread each registration ran on (tests: never the UI thread)
         self.threads: dict[str, str] = {}
-        #: the panel was closed: a registration that finishes later is dropped
+        #: the panel was closed: a registration that finishes later is dropped (this object,
+        #: not the panel, gets the panel's ``destroyed``: Qt does not call a slot of the widget
+        #: being destroyed)
         self.closed = False
         panel.destroyed.connect(self._close)
 
@@ -107,7 +110,11 @@ class Registrar:
         if session is None or session.key != key:  # another read opened meanwhile: not ours
             return
         if session.registration(date) is None:
-            session.save_registration(date, registration)
+            try:
+                session.save_registration(date, registration)
+            except ResponseToolError as exc:  # the read changed in another window meanwhile
+                self.panel.say(f"{date}: the registration was not saved — {exc}")
+                return
         self.panel.hanging.apply()
         self.panel.say(f"{date} registered to the baseline in {seconds:.1f} s "
                        f"({registration.method})")
