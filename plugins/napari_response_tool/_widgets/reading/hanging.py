@@ -177,6 +177,22 @@ class HangingProtocol:
             self.viewer.reset_view()
         self._show_phase()
 
+    def reshift(self) -> None:
+        """A registration came in: only the prior's shift changes (its images and read-only
+        lines move onto the current's anatomy) — not the whole layout, which costs a few hundred
+        ms of UI time that the reader would feel as a freeze."""
+        session = self.panel.session
+        if session is None or self.prior is None or not self.panel.hanging_box.isChecked():
+            return
+        shift = self._shift(self.prior, session.current)
+        if np.allclose(shift, self.shift):
+            return
+        self.shift = shift
+        self._place(sorted(self.panel.context.images(self.prior), key=_phase_order), shift)
+        if self._prior_lines is not None and self._prior_lines in self.viewer.layers:
+            self._prior_lines.translate = tuple(shift)
+        self._update_texts()
+
     def _pad(self) -> Any:
         """An empty hidden layer holding a place in a pane's block (hidden layers of other time
         points are used first; this is only when there are none)."""

@@ -53,8 +53,15 @@ class Registrar:
         panel.destroyed.connect(self._close)
 
     def _close(self, *_args: Any) -> None:
+        """The panel (its viewer) closed: a running registration cannot be interrupted (it is
+        inside SimpleITK), so closing waits for it (seconds) rather than leave a thread that
+        outlives the application and takes it down at exit."""
         self.closed = True
         self._then.clear()
+        if self.running:
+            from qtpy.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(int(WAIT_S * 1000))
 
     def start(self, date: str, then: Callable[[], Any] | None = None) -> bool:
         """Register the follow-up at ``date`` in the background unless it has a registration or
@@ -115,7 +122,7 @@ class Registrar:
             except ResponseToolError as exc:  # the read changed in another window meanwhile
                 self.panel.say(f"{date}: the registration was not saved — {exc}")
                 return
-        self.panel.hanging.apply()
+        self.panel.hanging.reshift()  # the prior onto the same anatomy
         self.panel.say(f"{date} registered to the baseline in {seconds:.1f} s "
                        f"({registration.method})")
         for call in waiting:
