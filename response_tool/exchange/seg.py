@@ -60,7 +60,8 @@ def outline_slices(labels: np.ndarray) -> list[int]:
 
 def outlines_seg(labels: np.ndarray, series_uid: str, images: ImageIndex, *,
                  slices: Sequence[int] | None = None, description: str = "HTB outlines",
-                 with_tumour: bool = True, what: str = "burden outlines") -> Any:
+                 with_tumour: bool = True, what: str = "burden outlines",
+                 instead: str = "export it as NIfTI") -> Any:
     """A DICOM SEG dataset of ``labels`` (on the loaded grid of ``series_uid``); without
     ``with_tumour`` only the liver segment (a liver mask with no tumour)."""
     import highdicom as hd
@@ -87,7 +88,7 @@ def outlines_seg(labels: np.ndarray, series_uid: str, images: ImageIndex, *,
         if not on_plane:
             raise ResponseToolError(f"{what}: slice {k} of series {series_uid} is an "
                                     "interpolated plane (the series has missing slices): a SEG "
-                                    "frame needs an acquired image; export it as NIfTI")
+                                    f"frame needs an acquired image; {instead}")
         sources.append(_source_header(images.header(ref.sop_instance_uid)))
         plane = np.asarray(labels[k])
         planes = [(plane == LIVER) | (plane == TUMOUR), plane == TUMOUR]
@@ -157,7 +158,8 @@ def write_burden_masks(labels: np.ndarray, volume: Any, image_path: str | os.Pat
                                     "DICOM series as --image, or write the masks with --nifti")
         seg_ds = outlines_seg(labels, volume.series.series_instance_uid, ImageIndex(image_path),
                               description="HTB masks (volumetric)", with_tumour=with_tumour,
-                              what="the burden masks")
+                              what=f"--seg {seg}", instead="drop --seg and write the masks "
+                              "with --nifti (nothing was written)")
     nifti_data = (_nifti_bytes(labels, volume, ".nii.gz" if nifti.name.endswith(".gz")
                                else ".nii") if nifti is not None else None)
     with FileSet() as files:  # both or neither

@@ -166,3 +166,30 @@ def test_refused_before_anything_is_written(extra, message, dcmqi, tmp_path, cap
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_seg_on_a_series_with_a_missing_slice_is_refused_and_nothing_written(phantom_seg,
+                                                                             tmp_path, capsys):
+    """A slice missing inside the liver: the loaded grid has an interpolated plane there, which
+    no SEG frame can reference; the burden is computed but neither --seg nor --nifti written."""
+    import shutil
+
+    import pydicom
+
+    series = tmp_path / "series"
+    shutil.copytree(phantom_seg["image_dir"], series)
+    files = sorted(series.iterdir(), key=lambda p: float(pydicom.dcmread(
+        p, stop_before_pixels=True).ImagePositionPatient[2]))
+    liver_slices = np.flatnonzero(phantom_seg["liver"].any(axis=(1, 2)))
+    k = int(liver_slices[len(liver_slices) // 2])
+    files[k].unlink()
+    args = [a if a != str(phantom_seg["image_dir"]) else str(series) for a in phantom_seg["args"]]
+    out = tmp_path / "out"
+    out.mkdir()
+    capsys.readouterr()
+    assert main(["burden", *args, "--seg", str(out / "s.dcm"), "--nifti",
+                 str(out / "m.nii.gz")]) == 2
+    err = capsys.readouterr().err
+    assert f"slice {k} of series" in err and "interpolated plane" in err
+    assert "drop --seg and write the masks with --nifti" in err
+    assert list(out.iterdir()) == []
