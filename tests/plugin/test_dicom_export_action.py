@@ -52,7 +52,8 @@ def demo(make_napari_viewer, phantom_dir, tmp_path):
     session.store.set_burden_outlines(session.key, tp["date"],
                                       tp["series"]["portal-venous"]["series_instance_uid"],
                                       outlines)
-    return {"session": session, "patient": patient, "images": phantom_dir / "RT-PHANTOM-001",
+    return {"session": session, "patient": patient, "reading": reading,
+            "images": phantom_dir / "RT-PHANTOM-001",
             "store": tmp_path / "reads.sqlite", "outlines": outlines}
 
 
@@ -162,3 +163,25 @@ print(len(files))
                          timeout=300, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == str(len(NAMES))
+
+
+def test_the_reading_panel_exports_the_read_as_dicom(demo, tmp_path, monkeypatch):
+    """The panel's *Export DICOM SR / SEG…*: the folder chosen in the dialog gets the same files,
+    referencing the studies the read was opened on; a refusal is the panel's message line."""
+    from qtpy.QtWidgets import QFileDialog
+
+    reading = demo["reading"]
+    out = tmp_path / "from_panel"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    reading.dicom_export_button.click()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(NAMES)
+    text = reading.problem_label.text()
+    assert text.startswith(f"{len(NAMES)} DICOM files written to {out}")
+    assert _round_trip(sorted(out.glob("*_SR.dcm")), demo["images"], tmp_path, "panel") \
+        == GOLDEN.read_text()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("someone else's")
+    assert reading.export_dicom(foreign) == []
+    assert "response-tool dicom-export" in reading.problem_label.text()
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]

@@ -117,6 +117,11 @@ class ReadingLayout(QWidget):
         self.warning_label.setStyleSheet("color: #f0b030")
         self.open_button = QPushButton("Open the read of the patient in the Patient panel")
         self.export_button = QPushButton("Export CSVs…")
+        self.dicom_export_button = QPushButton("Export DICOM SR / SEG…")
+        self.dicom_export_button.setToolTip(
+            "The read as DICOM: a TID 1500 structured report per time point (the lines on their "
+            "images, lesion ids, statuses, both criteria's responses) and a SEG of the burden "
+            "outlines — for PACS, OHIF or 3D Slicer")
         self.help_label = QLabel("")
         self.help_label.setWordWrap(True)
         self.show_keys(shortcuts)
@@ -199,16 +204,18 @@ class ReadingLayout(QWidget):
         view_row.addWidget(self.window_box, 1)
         layout.addLayout(view_row)
         layout.addLayout(status_row)
-        self.response_table.setMinimumHeight(
-            self.response_table.horizontalHeader().height() + 28 * len(RESPONSE_ROWS) + 6)
+        self.response_table.setMinimumHeight(_rows_height(self.response_table, len(RESPONSE_ROWS)))
         self.lesion_table.setMinimumHeight(  # a read's usual 5 targets + non-targets in view
-            self.lesion_table.horizontalHeader().height() + 27 * LESION_ROWS_SHOWN)
+            _rows_height(self.lesion_table, LESION_ROWS_SHOWN))
         layout.addWidget(self.lesion_table, 2)
         layout.addWidget(self.response_title)
         layout.addWidget(self.response_table, 3)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.warning_label)
-        layout.addWidget(self.export_button)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_button)
+        exports.addWidget(self.dicom_export_button)
+        layout.addLayout(exports)
         layout.addWidget(self.help_label)
 
     def show_keys(self, shortcuts: tuple[tuple[str, str], ...]) -> None:
@@ -295,6 +302,12 @@ class ReadingLayout(QWidget):
     def say(self, text: str) -> None:
         """A message to the reader (the problem line)."""
         self.problem_label.setText(text)
+
+
+def _rows_height(table: QTableWidget, rows: int) -> int:
+    """The height that shows the header and ``rows`` rows of ``table`` without scrolling."""
+    return (table.horizontalHeader().sizeHint().height()
+            + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth() + 2)
 
 
 def _fmt(value: Any, pct: bool = False) -> str:

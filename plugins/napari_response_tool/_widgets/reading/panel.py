@@ -72,6 +72,7 @@ class ReadingPanel(ReadingLayout):
         self.lesion_table.itemSelectionChanged.connect(self._lesion_selected)
         self.open_button.clicked.connect(self.open_from_patient_panel)
         self.export_button.clicked.connect(self._choose_export)
+        self.dicom_export_button.clicked.connect(self._choose_dicom_export)
         self.undo_button.clicked.connect(self.undo)
         self.redo_button.clicked.connect(self.redo)
         self.measure_button.clicked.connect(self.start_measure)
@@ -323,6 +324,31 @@ class ReadingPanel(ReadingLayout):
         folder = QFileDialog.getExistingDirectory(self, "Export measurements and responses to")
         if folder:
             self.export(folder)
+
+    def _choose_dicom_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the read as DICOM SR / SEG to")
+        if folder:
+            self.export_dicom(folder)
+
+    def export_dicom(self, folder: str | Path) -> list[Path]:
+        """The read as DICOM into ``folder`` (:func:`napari_response_tool._dicom_export.export_read_dicom`:
+        an SR per time point, a SEG of the burden outlines), referencing the images of the
+        studies the read was opened on; the panel says what was written, or why nothing was."""
+        from ..._dicom_export import export_read_dicom
+
+        session = self.session
+        if session is None:
+            self.say("open a read first")
+            return []
+        try:
+            files = export_read_dicom(session, folder, list(self.context.studies.values()))
+        except ResponseToolError as exc:
+            self.say(str(exc))
+            return []
+        notes = "".join(f"\n{n}" for n in getattr(files, "notes", []))
+        self.say(f"{len(files)} DICOM files written to {folder}: "
+                 + ", ".join(p.name for p in files) + notes)
+        return list(files)
 
     def export(self, folder: str | Path, burden: Any = None,
                htb_scheme: str = "liu2022") -> dict[str, Path]:
