@@ -26,7 +26,7 @@ import struct
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydicom.uid import (
@@ -45,9 +45,9 @@ from .dicom_series import Progress, SeriesInfo
 try:  # the fast decoders (docs/dependencies.md); without them pydicom decodes, one slice at a time
     import imagecodecs
 except ImportError:  # pragma: no cover - exercised by monkeypatching _CODECS in the tests
-    imagecodecs = None
+    imagecodecs = None  # type: ignore[assignment]
 
-Decoder = Callable[[bytes, np.ndarray, 'int | None', bool], np.ndarray]
+Decoder = Callable[[Any, np.ndarray, 'int | None', bool], np.ndarray]
 Fallback = Callable[[Any, np.ndarray], None]
 
 _BITS_ALLOCATED, _BITS_STORED, _PIXEL_REPRESENTATION = 0x00280100, 0x00280101, 0x00280103
@@ -74,7 +74,7 @@ def _stored_bits(target: np.ndarray, bits_stored: int | None, signed: bool) -> N
         unsigned &= (1 << bits_stored) - 1
 
 
-def _jpeg2k(frame: bytes, target: np.ndarray, bits_stored: int | None, signed: bool
+def _jpeg2k(frame: Any, target: np.ndarray, bits_stored: int | None, signed: bool
             ) -> np.ndarray:
     # no ``out=``: given one of the wrong signedness it writes into it silently (measured), and
     # the dtype check of the caller is what sends such a codestream to pydicom (which corrects
@@ -82,7 +82,7 @@ def _jpeg2k(frame: bytes, target: np.ndarray, bits_stored: int | None, signed: b
     return imagecodecs.jpeg2k_decode(frame)
 
 
-def _jpegls(frame: bytes, target: np.ndarray, bits_stored: int | None, signed: bool
+def _jpegls(frame: Any, target: np.ndarray, bits_stored: int | None, signed: bool
             ) -> np.ndarray:
     """JPEG-LS holds unsigned samples: signed data is sign-extended from BitsStored, as pydicom
     does."""
@@ -95,12 +95,12 @@ def _jpegls(frame: bytes, target: np.ndarray, bits_stored: int | None, signed: b
     return target
 
 
-def _rle(frame: bytes, target: np.ndarray, bits_stored: int | None, signed: bool
+def _rle(frame: Any, target: np.ndarray, bits_stored: int | None, signed: bool
          ) -> np.ndarray:
     """Straight into the slice (RLE segments carry no dtype: the bytes are the stored values),
     then BitsStored applied as pydicom does."""
     flat = target.reshape(-1).view(np.uint8)
-    out = imagecodecs.dicomrle_decode(frame, target.dtype.str, out=flat)
+    out: Any = imagecodecs.dicomrle_decode(frame, target.dtype.str, out=flat)  # type: ignore[arg-type]
     if out.size != flat.size or not np.shares_memory(out, flat):
         raise ValueError(f"{out.size} bytes decoded for a {flat.size}-byte slice")
     _stored_bits(target, bits_stored, signed)
@@ -140,20 +140,24 @@ def _read_file(path: Any) -> bytes:
         return data
 
 
-def _frame(data: bytes, pos: int) -> bytes | None:
+def _frame(data: bytes, pos: int) -> bytes | memoryview | None:
     """The one frame of encapsulated pixel data whose items start at ``pos``: the fragments after
-    the Basic Offset Table, joined (as pydicom does for a single frame); None when malformed."""
-    fragments: list[bytes] = []
+    the Basic Offset Table, joined (as pydicom does for a single frame; one fragment is not
+    copied); None when malformed."""
+    fragments: list[memoryview] = []
+    view = memoryview(data)
     first = True
     while pos + 8 <= len(data):
         group, elem, length = _ITEM_HEAD(data, pos)
         tag = (group << 16) | elem
         if tag == 0xFFFEE0DD:  # sequence delimiter
+            if len(fragments) == 1:
+                return fragments[0]
             return b"".join(fragments) if fragments else None
         if tag != 0xFFFEE000 or length == 0xFFFFFFFF or pos + 8 + length > len(data):
             return None
         if not first:
-            fragments.append(data[pos + 8:pos + 8 + length])
+            fragments.append(view[pos + 8:pos + 8 + length])
         first = False
         pos += 8 + length
     return None
@@ -166,8 +170,15 @@ def _us(raw: dict[int, tuple[bytes, bytes]], tag: int) -> int | None:
     return int.from_bytes(value[1][:2], "little")
 
 
-def _decode_slice(s: Any, target: np.ndarray, fallback: Fallback) -> bool:
-    """One file into ``target``: True when imagecodecs decoded it, False when ``fallback`` did."""
+def _decode_slice(s: Any, target: np.ndarray, fallback: Fallback,
+                  finish: Callable[[np.ndarray], Any] | None) -> tuple[bool, Any]:
+    """One file into ``target``, then ``finish(target)`` while it is in the cache: (whether
+    imagecodecs decoded it — else ``fallback`` did —, what ``finish`` returned)."""
+    decoded = _decode_into(s, target, fallback)
+    return decoded, None if finish is None else finish(target)
+
+
+def _decode_into(s: Any, target: np.ndarray, fallback: Fallback) -> bool:
     try:
         data = _read_file(s.path)
     except PermissionError:
@@ -231,12 +242,12 @@ def in_order(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], jobs: list
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     futures = [pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
     try:
-        results: list[Any] = []
+        gathered: list[Any] = []
         for future in futures:
-            results.extend(future.result())
+            gathered.extend(future.result())
             if progress is not None:
-                progress(len(results), total)
-        return results
+                progress(len(gathered), total)
+        return gathered
     except BaseException:
         for f in futures:
             f.cancel()
@@ -254,22 +265,37 @@ def _warn_missing(info: SeriesInfo) -> None:
         "`pip install imagecodecs` decodes on every core", RuntimeWarning, stacklevel=4)
 
 
+class Decoded(NamedTuple):
+    """What :func:`decode_series` did: how many slices imagecodecs decoded (the others went to
+    the fallback), and what ``finish`` returned for each slice, in order."""
+
+    decoded: int
+    finished: list[Any]
+
+
 def decode_series(info: SeriesInfo, out: np.ndarray, progress: Progress | None, threads: int,
-                  fallback: Fallback) -> int:
+                  fallback: Fallback, finish: Callable[[np.ndarray], Any] | None = None
+                  ) -> Decoded:
     """Fill ``out`` (n, rows, cols; stored dtype) with the decoded slices of ``info`` in sorted
-    order, on ``threads`` threads; slices this module does not decode go to ``fallback``. The
-    number of slices imagecodecs decoded."""
-    jobs = [(s, out[i], fallback) for i, s in enumerate(info.slices)]
+    order, on ``threads`` threads; slices this module does not decode go to ``fallback``;
+    ``finish`` is called on each slice once decoded (the loader's rescale, while the slice is
+    in the cache)."""
+    jobs = [(s, out[i], fallback, finish) for i, s in enumerate(info.slices)]
     n = len(jobs)
     if not _CODECS:
         if info.transfer_syntax_uid in _ACCEPT:
             _warn_missing(info)
-        in_order(None, lambda s, target, fb: fb(s, target), jobs, progress, n)
-        return 0
-    if threads <= 1 or n < 2:
+        done = in_order(None, _fallback_slice, jobs, progress, n)
+    elif threads <= 1 or n < 2:
         done = in_order(None, _decode_slice, jobs, progress, n)
     else:
         with ThreadPoolExecutor(max_workers=threads,
                                 thread_name_prefix="response-tool-decode") as pool:
             done = in_order(pool, _decode_slice, jobs, progress, n, threads)
-    return sum(done)
+    return Decoded(sum(d for d, _ in done), [f for _, f in done])
+
+
+def _fallback_slice(s: Any, target: np.ndarray, fallback: Fallback,
+                    finish: Callable[[np.ndarray], Any] | None) -> tuple[bool, Any]:
+    fallback(s, target)
+    return False, None if finish is None else finish(target)

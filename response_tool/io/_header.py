@@ -194,6 +194,7 @@ class _Fallback(Exception):
 
 
 _ELEMENT = struct.Struct("<HH2sH").unpack_from  # group, element, VR, short length
+_IMPLICIT_ELEMENT = struct.Struct("<HHI").unpack_from  # group, element, length
 _U32 = struct.Struct("<I").unpack_from
 _MAX_DEPTH = 16
 
@@ -304,24 +305,29 @@ def walk(data: bytes, fd: int | None, wanted: dict[int, Any], accept: frozenset[
         raise _Fallback
     implicit = ts == _IMPLICIT
     implicit_vr = _IMPLICIT_VR
+    pixel_data, undefined = _PIXEL_DATA, _UNDEFINED
     raw: dict[int, tuple[bytes, bytes]] = {}
-    while True:  # the data set's top level: the hot loop, one element per turn
+    # the data set's top level: the hot loop, one element per turn (implicit and explicit VR
+    # apart, so that a turn decides nothing it need not)
+    while True:
         if pos + 12 > n:
             data = _refill(fd, base, pos, 12)
             base, pos, n = base + pos, 0, len(data)
-        group, elem, vr, length = element(data, pos)
         if implicit:
-            length, head = u32(data, pos + 4)[0], 8
-        elif vr in long_vrs:
-            length, head = u32(data, pos + 8)[0], 12
-        else:
+            group, elem, length = _IMPLICIT_ELEMENT(data, pos)
             head = 8
+        else:
+            group, elem, vr, length = element(data, pos)
+            if vr in long_vrs:
+                length, head = u32(data, pos + 8)[0], 12
+            else:
+                head = 8
         tag = (group << 16) | elem
-        if tag >= _PIXEL_DATA or length == _UNDEFINED or group == 0xFFFE:
-            if tag == _PIXEL_DATA:
+        if tag >= pixel_data or length == undefined:  # items (FFFE,…) sort after PixelData
+            if tag == pixel_data:
                 return Walk(meta, raw, base + pos + head,
-                            None if length == _UNDEFINED else length)
-            if tag > _PIXEL_DATA or group == 0xFFFE:
+                            None if length == undefined else length)
+            if tag > pixel_data:
                 raise _Fallback  # past the pixels, or an item outside a sequence
             if tag in wanted:  # a sequence (or an undefined-length UN)
                 raw[tag] = (b"SQ", b"sequence")
@@ -329,12 +335,15 @@ def walk(data: bytes, fd: int | None, wanted: dict[int, Any], accept: frozenset[
             n = len(data)
             continue
         if tag in wanted:
-            if pos + head + length > n:
+            end = pos + head + length
+            if end > n:
                 data = _refill(fd, base, pos, head + length)
                 base, pos, n = base + pos, 0, len(data)
-            raw[tag] = (implicit_vr.get(tag, b"UN") if implicit else vr,
-                        data[pos + head:pos + head + length])
-        pos += head + length
+                end = head + length
+            raw[tag] = (implicit_vr.get(tag, b"UN") if implicit else vr, data[end - length:end])
+            pos = end
+        else:
+            pos += head + length
         if pos > n:  # jump over a long value without reading it
             data = _refill(fd, base, pos, 12)
             base, pos, n = base + pos, 0, len(data)

@@ -20,6 +20,7 @@ against the memory available.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -81,8 +82,17 @@ def _stored_dtype(info: SeriesInfo) -> np.dtype:
                           "(8, 16 or 32); re-export the series")
 
 
-#: Threads that read uncompressed slices at once (file reads and NumPy's loops release the GIL).
-READ_THREADS = max(1, min(8, os.cpu_count() or 1))
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's share, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+#: Threads that read or decode slices at once (file reads, NumPy's loops and imagecodecs'
+#: decoders release the GIL).
+READ_THREADS = max(1, min(8, _usable_cpus()))
 
 
 def _pread_into(path: Path, offset: int, view: memoryview) -> int:
@@ -117,8 +127,12 @@ def _read_pixels(s: Any, target: np.ndarray, frame_bytes: int, shift: int | None
         raise DicomInputError(
             f"{s.path}: truncated pixel data ({got} of {frame_bytes} bytes); "
             "the file is damaged — re-export or remove it")
-    if shift is None:
-        return False
+    return False if shift is None else _shift_slice(target, shift)
+
+
+def _shift_slice(target: np.ndarray, shift: int) -> bool:
+    """Add ``shift`` to one slice in place when the result stays inside int16 (see
+    :func:`_read_pixels`): True when added, False (the slice untouched) when it would not fit."""
     # only the side that can leave int16 is looked at (one pass at most, none for int16 + 0)
     lo_limit, hi_limit = _I16.min - shift, _I16.max - shift
     info = np.iinfo(target.dtype)
@@ -178,12 +192,13 @@ def _read_raw_into(info: SeriesInfo, out: np.ndarray, progress: Progress | None,
     threads = READ_THREADS if threads is None else max(1, int(threads))
     n = len(info.slices)
     if not fast:  # compressed (or unusual) pixel data: decoded, on every core when it can be
-        decode_series(info, out, progress, threads, fallback=_read_slice)
-        return False
-    jobs = [(s, out[i], frame_bytes, shift) for i, s in enumerate(info.slices)]
-    if threads == 1 or n < 4:
+        finish = None if shift is None else functools.partial(_shift_slice, shift=shift)
+        shifted = decode_series(info, out, progress, threads, _read_slice, finish).finished
+    elif threads == 1 or n < 4:
+        jobs = [(s, out[i], frame_bytes, shift) for i, s in enumerate(info.slices)]
         shifted = in_order(None, _read_pixels, jobs, progress, n)
     else:
+        jobs = [(s, out[i], frame_bytes, shift) for i, s in enumerate(info.slices)]
         with ThreadPoolExecutor(max_workers=threads,
                                 thread_name_prefix="response-tool-read") as pool:
             shifted = in_order(pool, _read_pixels, jobs, progress, n, threads)
