@@ -19,6 +19,10 @@ from response_tool.io.masks import read_label_map
 from ._layers import placement_kwargs
 
 
+#: the outline width (screen pixels) a mask opens with (0: the segments filled)
+CONTOUR_PX = 2
+
+
 def referenced_series(path: str | os.PathLike[str]) -> str | None:
     """The series a DICOM SEG was drawn on (None: not a SEG, or it does not say)."""
     import pydicom
@@ -74,7 +78,10 @@ def open_mask(viewer: Any, path: str | os.PathLike[str], image_layer: Any = None
         image_layer = (on_series or selected or images)[0]
     data, kwargs, _ = mask_layer_data(path, image_layer)
     kwargs["metadata"]["response_tool"]["referenced_series_uid"] = series
-    return viewer.add_labels(data, **kwargs)
+    layer = viewer.add_labels(data, **kwargs)
+    layer.contour = CONTOUR_PX  # outlines: the lesion under a segment stays visible
+    layer.opacity = 0.9
+    return layer
 
 
 def opened_text(layer: Any) -> str:

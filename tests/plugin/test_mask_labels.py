@@ -108,11 +108,12 @@ def test_open_mask_button_loads_the_segs_series_and_opens_it_as_labels(
     QApplication.processEvents()
     viewer.dims.set_point(0, t1["z_mm"])
     viewer.reset_view()
-    shot = save_screenshot(viewer, SCREENSHOTS / "seg_labels_patient_panel.png")
+    assert layer.contour == 2  # opens as outlines: the image shows through
+    shot = save_screenshot(viewer, SCREENSHOTS / "seg_labels_patient_panel_contour.png")
     rendered = np.asarray(__import__("imageio.v3", fromlist=["imread"]).imread(shot))
     assert rendered[..., :3].std() > 10
-    layer.contour = 2  # outlines: the image shows through (docs/images/seg_labels.jpg)
-    save_screenshot(viewer, SCREENSHOTS / "seg_labels_patient_panel_contour.png")
+    layer.contour = 0  # filled, as the reader may switch it in the layer controls
+    save_screenshot(viewer, SCREENSHOTS / "seg_labels_patient_panel.png")
 
 
 def test_open_mask_errors_are_the_panels_status(make_napari_viewer, phantom_dir, tmp_path):
