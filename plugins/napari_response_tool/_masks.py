@@ -18,7 +18,6 @@ from response_tool.io.masks import read_label_map
 
 from ._layers import placement_kwargs
 
-
 #: the outline width (screen pixels) a mask opens with (0: the segments filled)
 CONTOUR_PX = 2
 
