@@ -53,6 +53,26 @@ class Locator:
             panel.context.ensure_images(session.baseline)  # registered once the baseline is in
         return self._go(lesion_id)
 
+    def follow(self, lesion_id: str) -> None:
+        """The time point changed with ``lesion_id`` selected: keep it in view — where it is
+        measured or marked at this time point, else where it is predicted (once the follow-up
+        is registered: a registration still running moves the view when it is done)."""
+        panel, session = self.panel, self.panel.session
+        if session is None:
+            return
+        here = session.measurement(lesion_id)
+        if here is not None and (here.long_endpoints or here.short_endpoints
+                                 or here.viable_endpoints or here.mark_point):
+            panel.annotations.jump_to(lesion_id)
+            return
+        date = session.current
+        if date == session.baseline:
+            return
+        if session.registration(date) is not None:
+            self._go(lesion_id)
+        elif date in panel.registrar.running:
+            panel.registrar.start(date, then=lambda: self._arrived(lesion_id, date))
+
     def _arrived(self, lesion_id: str, date: str) -> None:
         """The registration the reader was waiting for is in: go on if the reader has not
         moved on to another lesion or time point meanwhile."""

@@ -274,6 +274,9 @@ class ReadingPanel(ReadingLayout):
         self.annotations.show_date()
         self.hanging.apply()
         self.update_views()
+        lesion_id = self.selected_lesion()
+        if lesion_id is not None:  # the selected lesion stays in view at the new time point
+            self.locator.follow(lesion_id)
         self.context.time_point_changed(date)
 
     def step_date(self, delta: int) -> None:
