@@ -174,7 +174,7 @@ def test_every_documented_key_works_while_the_reader_draws(make_napari_viewer, q
     assert reading.problem_label.text()  # says where it went, or why it cannot
     pressed("correct")  # at a follow-up: the next click says where the lesion is
     assert reading.locator.correcting and "click where T2 is" in reading.problem_label.text()
-    reading.locator.correcting = False
+    reading.next_click.disarm()
     pressed("measure")
     assert reading.problem_label.text()
     pressed("accept")

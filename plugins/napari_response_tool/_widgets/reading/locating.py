@@ -30,7 +30,6 @@ class Locator:
 
     def __init__(self, panel: ReadingPanel) -> None:
         self.panel = panel
-        self.correcting = False
         self._layer: Any = None
 
     # -- go to predicted -----------------------------------------------------------------------
@@ -144,17 +143,13 @@ class Locator:
         if session.current == session.baseline:
             panel.say("at the baseline a lesion is where its line is: move the line instead")
             return
-        self.correcting = True
-        callbacks = panel.viewer.mouse_drag_callbacks
-        if self._on_click not in callbacks:
-            callbacks.append(self._on_click)
+        panel.next_click.arm("correct", self.correct_at)
         panel.say(f"click where {lesion_id} is on the current study")
 
-    def _on_click(self, _viewer: Any, event: Any) -> None:
-        if not self.correcting:
-            return
-        self.correcting = False
-        self.correct_at(np.asarray(event.position, dtype=float))
+    @property
+    def correcting(self) -> bool:
+        """The next click on the canvas says where the selected lesion is."""
+        return self.panel.next_click.armed == "correct"
 
     def correct_at(self, point_zyx_mm: Any) -> Any:
         """The selected lesion is at ``point_zyx_mm`` (world mm) on the current study, as the

@@ -29,6 +29,7 @@ from response_tool.reading.store import ReadKey, ReadStore
 from ..._context import StudyLoader, ViewerContext
 from ..._keymap import DEFAULT_KEYS, check_bindings, collisions, load_bindings
 from .annotations import Annotations
+from .clicks import NextClick
 from .hanging import HangingProtocol
 from .keys import bind_keys, shortcuts
 from .layout import NO_ENHANCEMENT, ReadingLayout
@@ -62,6 +63,8 @@ class ReadingPanel(ReadingLayout):
         self.station = Station(self)
         #: follow-ups registered to the baseline in the background (:mod:`.registering`)
         self.registrar = Registrar(self)
+        #: the next click on the canvas: click-to-measure's seed or a correction (:mod:`.clicks`)
+        self.next_click = NextClick(napari_viewer)
         #: predicted positions and their one-click correction (:mod:`.locating`)
         self.locator = Locator(self)
 

@@ -50,7 +50,6 @@ class Station:
 
     def __init__(self, panel: ReadingPanel) -> None:
         self.panel = panel
-        self.measuring = False
         #: the proposal on screen: kind → endpoints as proposed (patient mm, z y x)
         self.proposal: dict[str, np.ndarray] = {}
         self.proposal_lesion: str | None = None
@@ -113,17 +112,13 @@ class Station:
         if panel.selected_lesion() is None:
             panel.say("select a lesion first, then Measure and click inside it")
             return
-        self.measuring = True
-        callbacks = panel.viewer.mouse_drag_callbacks
-        if self._on_click not in callbacks:
-            callbacks.append(self._on_click)
+        panel.next_click.arm("measure", self.propose_at)
         panel.say(f"click inside {panel.selected_lesion()} on the current study")
 
-    def _on_click(self, _viewer: Any, event: Any) -> None:
-        if not self.measuring:
-            return
-        self.measuring = False
-        self.propose_at(np.asarray(event.position, dtype=float))
+    @property
+    def measuring(self) -> bool:
+        """The next click on the canvas is click-to-measure's seed."""
+        return self.panel.next_click.armed == "measure"
 
     def propose_at(self, seed_zyx_mm: Any) -> dict[str, np.ndarray]:
         """Propose the selected lesion's lines from a seed (world mm, z y x), as a click would."""
