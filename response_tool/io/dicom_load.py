@@ -6,9 +6,10 @@ normal, never InstanceNumber — with the slice spacing the scan took from those
 from SliceThickness.
 
 Uncompressed little-endian pixel data is read straight from each file into a preallocated, sorted
-volume (the byte offset of PixelData is recorded while scanning), which is close to the cost of
-reading the bytes at all; compressed transfer syntaxes (JPEG 2000, JPEG-LS, JPEG lossless, RLE) go
-through pydicom's pixel handlers (pylibjpeg plugins).
+volume (the byte offset of PixelData is recorded while scanning) on a few threads, and rescaled
+slice by slice while still in the cache, which is close to the cost of reading the bytes at all;
+JPEG 2000, JPEG-LS and RLE are decoded on every core into the volume (:mod:`._decode`,
+imagecodecs), the other compressed syntaxes through pydicom's pixel handlers.
 
 A series the scan refused (:attr:`~.dicom_series.SeriesInfo.refusal`) is not loaded: the error says
 why and names the file. A series with missing slices or positions off a regular grid is resampled
