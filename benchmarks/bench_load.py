@@ -254,6 +254,7 @@ def main() -> int:
             print(f"{n:>4} {kind:<8} {method:<12} median {med:7.3f} s  ×{med / floor:5.2f} floor  "
                   f"peak +{entry[method]['peak_increase_mb']:7.1f} MB "
                   f"(volume {entry[method]['result_mb']:.1f} MB)", flush=True)
+        entry["runs"] = args.runs
         entry["load_average_1min"] = round(os.getloadavg()[0], 2)
         results["series"][str(n) if kind == "explicit" else f"{n}-{kind}"] = entry
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
