@@ -214,7 +214,7 @@ class Propagating:
         if keep_corrections and old is not None and old.located and not registration.located:
             registration = dataclasses.replace(registration, located=old.located)
         self.store.set_registration(self.key, date, registration, expect=self.version)
-        self.version = self.store.known_version(self.key) or self.version
+        self.wrote_through_store()  # type: ignore[attr-defined]
         return registration
 
     def registration(self, date: str) -> Registration | None:

@@ -123,22 +123,16 @@ class ReadingSession(Propagating):
     # -- the read ---------------------------------------------------------------------------
     def reload(self) -> None:
         """Read the read from the store again (after a change made elsewhere, e.g. a value taken
-        into the adjudicated read, or when a write was refused because another window changed the
-        read) and recompute."""
+        into the adjudicated read, or a write refused as another window changed it); recompute."""
         self.read, self.version = self.store.load_versioned(self.key)
         self.refresh()
 
-    def _wrote(self) -> None:
-        """After a write through the store: the read's version is now the one it wrote."""
+    def wrote_through_store(self) -> None:
+        """After a write through this session's store (its own, or the Burden panel's): the read's
+        version is the one written, so the next write is not refused as "changed elsewhere"."""
         known = self.store.known_version(self.key)
         if known is not None:
             self.version = known
-
-    def wrote_through_store(self) -> None:
-        """Another part of this program wrote to the read through this session's store (the
-        Burden panel's estimates and outlines): the session's version follows, so its next
-        write is not refused as "changed elsewhere"."""
-        self._wrote()
 
     def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "", *,
              label: str = "", join: bool = False) -> None:
@@ -150,7 +144,7 @@ class ReadingSession(Propagating):
             lesion_id, date, _state(before), _state(m)]], join=join)
         if m is None:
             self.store.clear_measurement(self.key, lesion_id, date, expect=self.version, edit=edit)
-            self._wrote()
+            self.wrote_through_store()
         else:
             self.version = self.store.save_measurement(self.key, m, expect=self.version, edit=edit)
         kept = tuple(x for x in self.read.measurements
@@ -222,7 +216,7 @@ class ReadingSession(Propagating):
             self.key, role, organ, is_nodal, lesion_id, expect=self.version,
             edit=Edit(f"new {role} {lesion_id}", lesions=[[lesion_id, None, [role, organ,
                                                                         is_nodal, ""]]]))
-        self._wrote()
+        self.wrote_through_store()
         self.read = replace(self.read, lesions=(*self.read.lesions,
                                                 Lesion(lesion_id, Role(role), organ, is_nodal)))
         if role != Role.TARGET:  # seen now; a size may follow
@@ -238,7 +232,7 @@ class ReadingSession(Propagating):
                     measurements=[[m.lesion_id, m.date, _state(m), None]
                                   for m in self.read.measurements if m.lesion_id == lesion_id])
         self.store.delete_lesion(self.key, lesion_id, expect=self.version, edit=edit)
-        self._wrote()
+        self.wrote_through_store()
         self.read = replace(
             self.read, lesions=tuple(x for x in self.read.lesions if x.lesion_id != lesion_id),
             measurements=tuple(m for m in self.read.measurements if m.lesion_id != lesion_id))
