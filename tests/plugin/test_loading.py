@@ -77,6 +77,14 @@ def test_a_study_loads_while_the_event_loop_keeps_running(make_napari_viewer, qt
     seen = []  # what each image layer held when it appeared
     viewer.layers.events.inserted.connect(
         lambda e: seen.append(np.asarray(e.value.data).copy()))
+    partial = []  # whether a layer was marked as still loading once its first slice was in
+    worker_steps = patient._loaded_step
+
+    def step(s, *args):
+        worker_steps(s, *args)
+        if s[0] == "first":
+            partial.append(viewer.layers[-1].metadata["response_tool"].get("partial"))
+    monkeypatch.setattr(patient, "_loaded_step", step)
     ticks.clear()
     worker = patient.load_series_async(pair)
     assert not patient.progress_bar.isHidden()
@@ -94,6 +102,9 @@ def test_a_study_loads_while_the_event_loop_keeps_running(make_napari_viewer, qt
         assert np.array_equal(np.asarray(layer.data), full)  # the whole series in the end
         lit = [k for k in range(first.shape[0]) if first[k].any()]
         assert len(lit) == 1 and np.array_equal(first[lit[0]], full[lit[0]])  # one slice first
+    # while only its displayed slice was in, nothing could measure or register on a series
+    assert partial == [True, True]
+    assert not any(x.metadata["response_tool"].get("partial") for x in images)
     assert patient.progress_bar.isHidden()
     assert 0 < patient.load_timing["first_slice_s"] < patient.load_timing["full_s"]
     assert "first slice on screen" in patient.status.text()

@@ -353,6 +353,8 @@ class PatientPanel(QWidget):
         elif what == "first":
             try:
                 layers[key] = self._add_volume(payload, window)
+                # one slice of it so far: nothing may measure or register on it yet
+                layers[key].metadata["response_tool"]["partial"] = True
                 self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
             finally:
                 self._shown.set()
@@ -360,6 +362,7 @@ class PatientPanel(QWidget):
             layer = layers[key]
             layer.data = payload.array
             layer.metadata["response_tool"]["volume"] = payload
+            layer.metadata["response_tool"].pop("partial", None)
         else:
             layers[key] = self._add_volume(payload, window)
             self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)

@@ -381,10 +381,11 @@ class HangingProtocol:
         return self.volumes(session.current) if session else {}
 
     def volumes(self, date: str) -> dict[str, Any]:
-        """phase → the loaded Volume of the study of ``date``."""
+        """phase → the loaded Volume of the study of ``date`` (a series still loading — only its
+        displayed slice in — is left out: nothing measures or registers on it)."""
         out: dict[str, Any] = {}
         for layer in self.panel.context.images(date):
             volume = _meta(layer).get("volume")
-            if volume is not None:
+            if volume is not None and not _meta(layer).get("partial"):
                 out[str(_meta(layer).get("phase"))] = volume
         return out
