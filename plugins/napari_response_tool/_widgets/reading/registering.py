@@ -38,8 +38,9 @@ class Registrar:
 
     def __init__(self, panel: ReadingPanel) -> None:
         self.panel = panel
-        #: follow-up date → its running worker
+        #: follow-up date → its running worker (and the read it is for)
         self.running: dict[str, Any] = {}
+        self._for: dict[str, Any] = {}
         #: follow-up date → what to call once its registration is saved
         self._then: dict[str, list[Callable[[], Any]]] = {}
         #: follow-up date → seconds the last registration took
@@ -72,6 +73,8 @@ class Registrar:
                 or not hasattr(session, "save_registration"):
             return False
         if date in self.running:
+            if self._for.get(date) != session.key:  # another read's, still running: this read's
+                return False                        # starts when the panes are laid out again
             if then is not None:
                 self._then.setdefault(date, []).append(then)
             return True
@@ -100,7 +103,7 @@ class Registrar:
         worker.returned.connect(lambda out: self._done(key, date, *out))
         worker.errored.connect(lambda exc: self._failed(date, exc))
         worker.finished.connect(lambda: self.running.pop(date, None))
-        self.running[date] = worker
+        self.running[date], self._for[date] = worker, key
         if then is not None:
             self._then.setdefault(date, []).append(then)
         self.panel.say(f"registering {date} to the baseline in the background … (the prediction "
@@ -113,9 +116,9 @@ class Registrar:
         if self.closed:  # the viewer was closed while it ran: nothing left to show it in
             return
         session = self.panel.session
-        waiting = self._then.pop(date, [])
         if session is None or session.key != key:  # another read opened meanwhile: not ours
             return
+        waiting = self._then.pop(date, [])
         if session.registration(date) is None:
             try:
                 session.save_registration(date, registration)
