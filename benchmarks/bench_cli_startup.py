@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _worktrees import tree_env, worktree  # noqa: E402 - benchmarks/ is the script's folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -34,21 +35,6 @@ HELPS = [["--version"], ["--help"], ["inspect", "--help"], ["phantom", "--help"]
          ["assess", "--help"], ["burden", "--help"], ["agreement", "--help"], ["report", "--help"]]
 
 
-def _worktree(rev: str) -> Path:
-    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
-                         capture_output=True, text=True).stdout.strip()
-    path = HERE / "_data" / f"tree-{rev}"
-    if not (path / "response_tool").is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(path),
-                        rev], check=True, capture_output=True)
-    return path
-
-
-def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
-
-
 def _measurements(root: Path) -> Path:
     """A small cohort (20 patients, 2 readers) both versions read: written once, by ``root``."""
     csv = DATA / "measurements.csv"
@@ -56,7 +42,7 @@ def _measurements(root: Path) -> Path:
         DATA.mkdir(parents=True, exist_ok=True)
         code = ("import sys; from response_tool.phantom.cohort import generate_cohort; "
                 "generate_cohort(sys.argv[1], n_patients=20, n_readers=2, seed=0)")
-        subprocess.run([sys.executable, "-c", code, str(DATA / "cohort")], env=_env(root),
+        subprocess.run([sys.executable, "-c", code, str(DATA / "cohort")], env=tree_env(root),
                        check=True, capture_output=True, cwd=root)
         (DATA / "cohort" / "measurements.csv").replace(csv)
     return csv
@@ -72,7 +58,7 @@ def _jobs(csv: Path) -> list[tuple[str, list[str]]]:
 
 def _once(root: Path, args: list[str]) -> float:
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "response_tool", *args], env=_env(root), cwd=root,
+    done = subprocess.run([sys.executable, "-m", "response_tool", *args], env=tree_env(root), cwd=root,
                           capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t0
     if done.returncode not in (0, 2) or "Traceback" in done.stderr:
@@ -82,7 +68,7 @@ def _once(root: Path, args: list[str]) -> float:
 
 def _imports(root: Path, args: list[str]) -> dict[str, object]:
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "response_tool", *args],
-                          env=_env(root), cwd=root, capture_output=True, text=True, check=False)
+                          env=tree_env(root), cwd=root, capture_output=True, text=True, check=False)
     total = 0
     loaded = set()
     for line in done.stderr.splitlines():
@@ -100,7 +86,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--before", default="4c585b5")
     args = parser.parse_args()
-    roots = {"before": _worktree(args.before), "after": REPO}
+    roots = {"before": worktree(args.before), "after": REPO}
     csv = _measurements(roots["before"])
     rows = []
     for label, argv in _jobs(csv):

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _worktrees import tree_env, worktree  # noqa: E402 - benchmarks/ is the script's folder
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results" / "refactor.json"
@@ -127,19 +129,8 @@ def child(root: Path, phantom: Path, cohort: Path, runs: int, blocks: int, asses
 
 
 # -- parent: both versions, alternating ------------------------------------------------------------
-def _worktree(rev: str) -> Path:
-    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
-                         capture_output=True, text=True).stdout.strip()
-    path = HERE / "_data" / f"tree-{rev}"
-    if not (path / "response_tool").is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(path),
-                        rev], check=True, capture_output=True)
-    return path
-
-
 def _run_child(root: Path, args: argparse.Namespace, phantom: Path, cohort: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
+    env = tree_env(root)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(root), "--phantom",
            str(phantom), "--cohort", str(cohort), "--runs", str(args.runs), "--blocks",
            str(args.blocks), "--assess-runs", str(args.assess_runs)]
@@ -175,8 +166,8 @@ def main() -> int:
     from bench_reading import _phantom
 
     phantom, cohort = _phantom(), make_cohort(args.patients)
-    roots = {"before": _worktree(args.before),
-             "after": REPO if args.after is None else _worktree(args.after)}
+    roots = {"before": worktree(args.before),
+             "after": REPO if args.after is None else worktree(args.after)}
     runs: dict[str, list[dict]] = {"before": [], "after": []}
     for r in range(args.rounds):
         for name in (("before", "after") if r % 2 == 0 else ("after", "before")):
