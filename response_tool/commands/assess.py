@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._options import add_follow_symlinks
+
 
 def add_parser(sub: Any) -> None:
     from response_tool.criteria import CRITERIA
@@ -107,9 +109,7 @@ def add_parser(sub: Any) -> None:
     out.add_argument("--shift-dates", type=int, metavar="DAYS",
                      help="move every date of every patient by DAYS days (negative: earlier); "
                           "intervals, hence responses, are unchanged")
-    out.add_argument("--follow-symlinks", action="store_true",
-                     help="an output that is a symbolic link writes what it points to (default: "
-                          "refused, as the link would be replaced)")
+    add_follow_symlinks(out)
     p.set_defaults(func=run)
 
 

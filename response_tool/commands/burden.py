@@ -19,6 +19,8 @@ import numpy as np
 from response_tool import burden
 from response_tool.domain.errors import BurdenInputError
 
+from ._options import add_follow_symlinks
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -53,8 +55,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--nifti", metavar="OUT.nii.gz",
                    help="also write the masks measured as a NIfTI label map on the image's grid "
                         "(1 liver, 2 tumour; volumetric only)")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="write --seg / --nifti through a symbolic link (default: refuse)")
+    add_follow_symlinks(p, "a --seg / --nifti")
     p.set_defaults(func=run)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._options import add_follow_symlinks
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -31,8 +33,7 @@ def add_store_selection(p: Any, output: str) -> None:
     p.add_argument("-o", "--out", required=True, help=output)
     p.add_argument("--patient", help="only this patient's reads")
     p.add_argument("--reader", help="only this reader's reads")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="an output that is a symbolic link writes where it points")
+    add_follow_symlinks(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from typing import Any
 
 from response_tool.io.output import OwnedFolder
 
+from ._options import add_follow_symlinks
+
 #: the file that marks a folder as written by ``response-tool phantom`` (it lists its files)
 MARKER = ".response-tool-phantom"
 
@@ -33,8 +35,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace a phantom written before in OUTDIR (only its own files; any "
                         "other non-empty folder is refused)")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="an OUTDIR that is a symbolic link writes the folder it points to")
+    add_follow_symlinks(p, "an OUTDIR")
     p.set_defaults(func=run)
 
 

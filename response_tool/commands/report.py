@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Any
 
+from ._options import add_follow_symlinks
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -74,9 +76,7 @@ def add_parser(sub: Any) -> None:
                    help="patient ids of every input replaced by P- and 12 hex digits of "
                         "HMAC-SHA256(KEY, id), as `assess --pseudonymise KEY` does (ids already "
                         "pseudonymised are kept); KEY may be file:PATH or env:NAME")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="an -o that is a symbolic link writes the folder it points to (default: "
-                        "refused)")
+    add_follow_symlinks(p, "an -o")
     p.set_defaults(func=run)
 
 
