@@ -13,6 +13,11 @@ from .vocabulary import Role, Status
 #: larger value is a unit or typing error (micrometres, a missing decimal point) — refused with
 #: the row named, never turned into a number the engine cannot sum exactly.
 MAX_DIAMETER_MM = 2000.0
+#: The largest lesion volume accepted (mm³, i.e. 50 L): a ball as wide as a whole adult abdomen
+#: (400 mm) holds 33.5 L, so a larger value is a unit or typing error (cubic micrometres, a
+#: missing decimal point, a voxel count times the wrong spacing) — refused like a diameter above
+#: :data:`MAX_DIAMETER_MM`.
+MAX_VOLUME_MM3 = 50_000_000.0
 
 ROLES = tuple(r.value for r in Role)
 STATUSES = tuple(s.value for s in Status)
@@ -21,7 +26,7 @@ STATUSES = tuple(s.value for s in Status)
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # "text" | "date" | "choice" | "bool" | "mm"
+    kind: str  # "text" | "date" | "choice" | "bool" | "mm" | "mm3"
     required: bool
     description: str
     choices: tuple[str, ...] = ()
@@ -55,6 +60,14 @@ SCHEMA: tuple[Column, ...] = (
            "Longest diameter (mm) of the viable, arterially enhancing tumour (mRECIST). `0` means "
            "no enhancement. Empty at baseline for a lesion that does not enhance: it then follows "
            "RECIST 1.1 under mRECIST."),
+    Column("volume_mm3", "mm3", False,
+           "Optional: the lesion's volume (mm³; 1 mL = 1000 mm³) from its 3-D segmentation (a "
+           "click-to-measure proposal accepted in the reading station). Ignored by RECIST 1.1 and "
+           "mRECIST; kept for volumetric criteria. Empty: not segmented."),
+    Column("enhancing_volume_mm3", "mm3", False,
+           "Optional: the volume (mm³) of the lesion's arterially enhancing (viable) part, at "
+           "most `volume_mm3`. `0` means no enhancing part; empty: not segmented on an arterial "
+           "series. Ignored by RECIST 1.1 and mRECIST."),
     Column("status", "choice", True,
            "`measured` (diameters given); `present` (a non-target or new lesion seen, no size); "
            "`too-small` (present but too small to measure: 5 mm by default); `absent` "
@@ -98,8 +111,9 @@ SCHEMA: tuple[Column, ...] = (
 )
 REQUIRED = tuple(c.name for c in SCHEMA if c.required)
 MM_COLUMNS = tuple(c.name for c in SCHEMA if c.kind == "mm")
+VOLUME_COLUMNS = tuple(c.name for c in SCHEMA if c.kind == "mm3")
 BY_NAME = {c.name: c for c in SCHEMA}
 
 
-__all__ = ["BY_NAME", "MAX_DIAMETER_MM", "MM_COLUMNS", "REQUIRED", "ROLES", "SCHEMA",
-           "STATUSES", "Column"]
+__all__ = ["BY_NAME", "MAX_DIAMETER_MM", "MAX_VOLUME_MM3", "MM_COLUMNS", "REQUIRED", "ROLES",
+           "SCHEMA", "STATUSES", "VOLUME_COLUMNS", "Column"]

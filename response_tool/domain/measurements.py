@@ -23,11 +23,13 @@ from .fragments import check_links
 from .measurement_schema import (
     BY_NAME,
     MAX_DIAMETER_MM,
+    MAX_VOLUME_MM3,
     MM_COLUMNS,
     REQUIRED,
     ROLES,
     SCHEMA,
     STATUSES,
+    VOLUME_COLUMNS,
     Column,
 )
 
@@ -268,6 +270,7 @@ def validate(frame: pd.DataFrame, source: str = "measurements",
             if problem.any():
                 errors.add(lines[problem], col, text[problem].tolist(), message)
         df[col] = values
+    _volumes(df, lines, errors)
     if "override_reason" not in df.columns:
         df["override_reason"] = ""
     df["override_reason"] = df["override_reason"].fillna("").astype(str)
@@ -275,6 +278,38 @@ def validate(frame: pd.DataFrame, source: str = "measurements",
     _check_consistency(df, errors)
     errors.raise_if_any()
     return df
+
+
+def _volumes(df: pd.DataFrame, lines: np.ndarray, errors: _Collector) -> None:
+    """The optional volume columns, when the table has them, as numbers (mm³; NaN when empty):
+    finite, ≥ 0, at most :data:`MAX_VOLUME_MM3`, the enhancing part no larger than the lesion.
+    Absent columns stay absent (no criterion reads them)."""
+    texts = {}
+    for col in VOLUME_COLUMNS:
+        if col not in df.columns:
+            continue
+        text, codes, distinct = _text(df[col])
+        texts[col] = text
+        numbers = _numbers(distinct)
+        blank = np.asarray([d == "" for d in distinct], dtype=bool)
+        for problem, message in (
+                ((np.isnan(numbers) & ~blank)[codes],
+                 "not a number; write cubic millimetres like 4188.8, or leave empty"),
+                ((numbers < 0)[codes], "a volume cannot be negative; correct the value"),
+                (np.isinf(numbers)[codes], "must be a finite number"),
+                ((np.isfinite(numbers) & (numbers > MAX_VOLUME_MM3))[codes],
+                 f"larger than {MAX_VOLUME_MM3:.0f} mm³ (50 L): not a lesion's volume; check the "
+                 "unit (mm³; 1 mL = 1000 mm³) and the decimal point")):
+            if problem.any():
+                errors.add(lines[problem], col, text[problem].tolist(), message)
+        df[col] = numbers[codes]
+    if set(VOLUME_COLUMNS) <= set(df.columns):
+        whole, part = (df[c].to_numpy(dtype=float) for c in VOLUME_COLUMNS)
+        larger = part > whole  # NaN (empty) compares False
+        if larger.any():
+            errors.add(lines[larger], VOLUME_COLUMNS[1], texts[VOLUME_COLUMNS[1]][larger].tolist(),
+                       "the enhancing part cannot be larger than the lesion (volume_mm3 "
+                       "on the same row); correct one of them")
 
 
 def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
@@ -372,5 +407,5 @@ def _check_consistency(df: pd.DataFrame, errors: _Collector) -> None:
                    "lesions that appear after baseline")
 
 
-__all__ = ["BY_NAME", "MAX_DIAMETER_MM", "MM_COLUMNS", "REQUIRED", "ROLES", "SCHEMA", "STATUSES",
-           "Column", "validate"]
+__all__ = ["BY_NAME", "MAX_DIAMETER_MM", "MAX_VOLUME_MM3", "MM_COLUMNS", "REQUIRED", "ROLES",
+           "SCHEMA", "STATUSES", "VOLUME_COLUMNS", "Column", "validate"]

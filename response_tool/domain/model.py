@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ResponseToolError
-from .measurements import MAX_DIAMETER_MM
+from .measurements import MAX_DIAMETER_MM, MAX_VOLUME_MM3, VOLUME_COLUMNS
 from .vocabulary import DiameterKind, Role, Status
 
 #: A point in patient millimetres (z, y, x).
@@ -30,6 +30,9 @@ Segment = tuple[Point, Point]
 FRAME_COLUMNS = ("patient_id", "reader_id", "timepoint_date", "lesion_id", "role", "organ",
                  "is_nodal", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm", "status",
                  "override_reason", "series_uid", "phase", "slice_index")
+#: The optional volume columns :meth:`Read.to_frame` adds after :data:`FRAME_COLUMNS` when a
+#: measurement has a volume (a read with none keeps the table, and its CSV, as before).
+VOLUME_FRAME_COLUMNS = VOLUME_COLUMNS
 
 
 def iso_date(value: dt.date | str, what: str = "date") -> str:
@@ -57,6 +60,29 @@ def _mm(value: Any, name: str, where: str) -> float | None:
         raise ResponseToolError(f"{where}: {name} {value!r} is larger than {MAX_DIAMETER_MM:g} "
                                 "mm: not a diameter; check the unit (mm)")
     return number
+
+
+def _mm3(value: Any, name: str, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 (cubic "
+                                "millimetres)")
+    if number > MAX_VOLUME_MM3:
+        raise ResponseToolError(f"{where}: {name} {value!r} is larger than {MAX_VOLUME_MM3:.0f} "
+                                "mm³ (50 L): not a lesion's volume; check the unit (mm³)")
+    return number
+
+
+def ml_text(volume_mm3: float) -> str:
+    """A volume in millilitres as a reader reads it: three significant figures down to 0.01 mL
+    (a 5 mm lesion is 0.07 mL, a 10 cm one 524 mL)."""
+    ml = volume_mm3 / 1000.0
+    return f"{ml:.0f}" if ml >= 100 else f"{ml:.1f}" if ml >= 10 else f"{ml:.2f}"
 
 
 def _point(value: Any, name: str, where: str) -> Point | None:
@@ -136,6 +162,11 @@ class Measurement:
     #: how each line came to be: ``long:proposed,viable:edited`` (:data:`LINE_ORIGINS`; a line
     #: not named was drawn by hand or predates click-to-measure)
     origins: str = ""
+    #: the lesion's volume and that of its arterially enhancing part (mm³), from the 3-D
+    #: segmentation of an accepted click-to-measure proposal (None: not segmented); no
+    #: criterion reads them
+    volume_mm3: float | None = None
+    enhancing_volume_mm3: float | None = None
 
     def __post_init__(self) -> None:
         where = f"{self.lesion_id} ({self.date})"
@@ -160,6 +191,13 @@ class Measurement:
             object.__setattr__(self, kind.endpoints, _segment(getattr(self, kind.endpoints),
                                                                kind.endpoints, where))
         object.__setattr__(self, "mark_point", _point(self.mark_point, "mark_point", where))
+        for name in VOLUME_COLUMNS:
+            object.__setattr__(self, name, _mm3(getattr(self, name), name, where))
+        if self.volume_mm3 is not None and self.enhancing_volume_mm3 is not None \
+                and self.enhancing_volume_mm3 > self.volume_mm3:
+            raise ResponseToolError(f"{where}: enhancing_volume_mm3 {self.enhancing_volume_mm3:g} "
+                                    f"is larger than the lesion's volume_mm3 "
+                                    f"{self.volume_mm3:g}; the enhancing part lies inside it")
         if self.slice_index is not None:
             object.__setattr__(self, "slice_index", int(self.slice_index))
 
@@ -200,6 +238,24 @@ class Measurement:
         if self.viable_long_axis_mm is not None and not is_nodal:
             text += f" / v {self.viable_long_axis_mm:.1f}"
         return text
+
+    def volume_text(self) -> str:
+        """How a table shows the volumes: ``12.4 mL`` and `` / v 3.10`` (the enhancing part);
+        empty when the lesion was not segmented."""
+        if self.volume_mm3 is None:
+            return ""
+        text = f"{ml_text(self.volume_mm3)} mL"
+        if self.enhancing_volume_mm3 is not None:
+            text += f" / v {ml_text(self.enhancing_volume_mm3)}"
+        return text
+
+    @property
+    def lines_as_segmented(self) -> bool:
+        """Every line stored is as the accepted proposal drew it (origin ``proposed``): the
+        volumes and the lines come from one segmentation. False once a line was edited or
+        redrawn by hand (the volumes stay the segmentation's own figures)."""
+        kinds = [k for k in DiameterKind if self.endpoints(k) is not None]
+        return bool(kinds) and all(self.origin(k) == "proposed" for k in kinds)
 
     def with_changes(self, **changes: Any) -> Measurement:
         """A copy with ``changes`` applied (and validated)."""
@@ -279,15 +335,22 @@ def frame_of(reads: Iterable[Read]) -> Any:
     import pandas as pd
 
     rows: list[Sequence[Any]] = []
+    volumes = False
     for read in reads:
         for m in sorted(read.measurements, key=lambda m: (m.date, m.lesion_id)):
             les = read.lesion(m.lesion_id)
             rows.append((read.patient_id, read.reader_id, m.date, m.lesion_id, str(les.role),
                          les.organ, les.is_nodal, m.long_axis_mm,
                          m.short_axis_mm, m.viable_long_axis_mm, str(m.status),
-                         les.override_reason, m.series_uid, m.phase, m.slice_index))
-    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+                         les.override_reason, m.series_uid, m.phase, m.slice_index,
+                         m.volume_mm3, m.enhancing_volume_mm3))
+            volumes |= m.volume_mm3 is not None or m.enhancing_volume_mm3 is not None
+    # the volume columns only when a lesion was segmented: a read without volumes (every read
+    # before them) gives the table, its CSV and the golden outputs exactly as before
+    columns = [*FRAME_COLUMNS, *VOLUME_FRAME_COLUMNS]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame if volumes else frame[list(FRAME_COLUMNS)]
 
 
-__all__ = ["FRAME_COLUMNS", "Lesion", "Measurement", "Point", "Read", "Segment", "TimePoint",
-           "frame_of", "iso_date"]
+__all__ = ["FRAME_COLUMNS", "VOLUME_FRAME_COLUMNS", "Lesion", "Measurement", "Point", "Read",
+           "Segment", "TimePoint", "frame_of", "iso_date", "ml_text"]

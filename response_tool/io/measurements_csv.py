@@ -110,7 +110,7 @@ def markdown() -> str:
         "|---|---|---|---|---|",
     ]
     kinds = {"text": "text", "date": "date YYYY-MM-DD", "choice": "one of", "bool": "true/false",
-             "mm": "millimetres ≥ 0"}
+             "mm": "millimetres ≥ 0", "mm3": "cubic millimetres ≥ 0"}
     for c in SCHEMA:
         values = ", ".join(f"`{v}`" for v in c.choices) if c.choices else ""
         lines.append(f"| `{c.name}` | {'yes' if c.required else 'no'} | {kinds[c.kind]} | "
@@ -119,7 +119,8 @@ def markdown() -> str:
         "",
         "Checks that stop the run (exit code 2): a missing required column; an empty identifier;",
         "an unparseable date; an unknown role or status; a non-numeric, negative, infinite or",
-        "implausible (> 2000 mm: a unit error) diameter; a lesion listed twice at one time point;",
+        "implausible (> 2000 mm: a unit error) diameter, or such a volume (> 50 L), or an",
+        "enhancing volume above the lesion's; a lesion listed twice at one time point;",
         "a measured target without its diameter (long axis; short axis for nodes); a baseline",
         "target that is not measured; a new lesion at the baseline; a patient without target or",
         "non-target lesions at baseline; a lesion that changes role; a target or non-target that",

@@ -87,6 +87,7 @@ def _burden(text: str) -> Callable[[Path], list[str]]:
 
 
 OUT = ("responses.csv",)
+VOLUMES = HEADER + ",volume_mm3,enhancing_volume_mm3"
 CASES = [
     Case("csv-missing-file", "csv", "measurements CSV that does not exist", _missing,
          "no such file", outputs=OUT, names="nothing.csv"),
@@ -208,4 +209,17 @@ CASES += [
                        "P1,R1,2026-03-02,N1,target,lymph node,true,,12,,measured,,",
                        "P1,R1,2026-03-02,N1.2,target,lymph node,true,,6,,measured,N1,"],
                       header=LINKED), "non-nodal lesions only", outputs=OUT),
+    # the optional volume columns of a segmented lesion (issue 22): checked like a diameter
+    Case("csv-volume-negative", "csv", "a negative lesion volume",
+         measurements([GOOD[0] + ",4188.8,1200", GOOD[1] + ",-5,"], header=VOLUMES),
+         "a volume cannot be negative", outputs=OUT),
+    Case("csv-volume-huge", "csv", "a lesion volume of 1e12 mm³ (a unit error)",
+         measurements([GOOD[0] + ",4188.8,1200", GOOD[1] + ",1e12,"], header=VOLUMES),
+         "not a lesion's volume", outputs=OUT),
+    Case("csv-volume-in-ml", "csv", "a volume written 4.2 mL",
+         measurements([GOOD[0] + ",4.2 mL,", GOOD[1] + ",,"], header=VOLUMES),
+         "write cubic millimetres", outputs=OUT),
+    Case("csv-enhancing-above-volume", "csv", "an enhancing volume larger than the lesion's",
+         measurements([GOOD[0] + ",4188.8,5000", GOOD[1] + ",,"], header=VOLUMES),
+         "the enhancing part cannot be larger than the lesion", outputs=OUT),
 ]
