@@ -1,4 +1,4 @@
-"""What the read store's mixins (:mod:`._versions`, :mod:`._copies`, :mod:`._burden`) use of
+"""What the read store's mixins (:mod:`._versions`, :mod:`._copies`, :mod:`._burden`, …) use of
 :class:`~response_tool.reading.store.ReadStore`, which defines it: declared for type checkers only."""
 
 from __future__ import annotations
@@ -37,3 +37,8 @@ class StoreParts:
         def reads(self) -> list[ReadKey]: ...
 
         def load(self, key: ReadKey) -> Read: ...
+
+        def _segmentation_state(self, rid: int, lesion_id: str, date: str) -> list[Any] | None: ...
+
+        def _put_segmentation(self, rid: int, lesion_id: str, date: str,
+                              state: list[Any] | None) -> None: ...

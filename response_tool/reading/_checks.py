@@ -1,8 +1,8 @@
 """The read store's value checks: what it refuses before writing (see :mod:`response_tool.reading.store`).
 
-Non-finite numbers, a diameter above :data:`~response_tool.domain.measurements.MAX_DIAMETER_MM`, a
-point farther than :data:`MAX_COORDINATE_MM` from the scanner's origin, a burden outside 0–100 %,
-an unknown role, phase or field. Every refusal is a :class:`StoreError`.
+Non-finite numbers, a diameter above :data:`~response_tool.domain.measurements.MAX_DIAMETER_MM` (a
+volume above ``MAX_VOLUME_MM3``), a point farther than :data:`MAX_COORDINATE_MM` from the scanner's
+origin, a burden outside 0–100 %, an unknown role, phase or field. Every refusal is a :class:`StoreError`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from response_tool.domain.errors import ResponseToolError, StoreError
-from response_tool.domain.measurements import MAX_DIAMETER_MM
+from response_tool.domain.measurements import MAX_DIAMETER_MM, MAX_VOLUME_MM3, VOLUME_COLUMNS
 from response_tool.domain.model import Measurement, iso_date
 from response_tool.domain.vocabulary import Phase, Role
 
@@ -63,6 +63,8 @@ def check_measurement(m: Measurement) -> None:
     where = f"{m.lesion_id} ({m.date})"
     for name in ("long_axis_mm", "short_axis_mm", "viable_long_axis_mm"):  # again: an object
         finite(getattr(m, name), f"{where}: {name}", 0.0, MAX_DIAMETER_MM, "mm")  # may be forged
+    for name in VOLUME_COLUMNS:
+        finite(getattr(m, name), f"{where}: {name}", 0.0, MAX_VOLUME_MM3, "mm³")
     for name in ("long_endpoints", "short_endpoints", "viable_endpoints", "mark_point"):
         value = getattr(m, name)
         if value is None:

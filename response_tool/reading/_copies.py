@@ -49,13 +49,15 @@ class SeveralReaders(StoreParts):
 
     def copy_read(self, source: ReadKey, target: ReadKey) -> None:
         """Replace ``target`` with a copy of ``source`` (time points, lesions, measurements with
-        endpoints, phase overrides, burden) in one transaction — e.g. an adjudicated read (ADJ)
-        started from one reader's read."""
+        endpoints, volumes and segmentations, phase overrides, burden) in one transaction — e.g.
+        an adjudicated read (ADJ) started from one reader's read."""
+        tables = ("timepoints", "lesions", "measurements", "lesion_segmentations",
+                  "phase_overrides", "burden")
         with self._transaction():
             src, dst = self._read_id(source), self._read_id(target, create=True)
-            for table in ("measurements", "lesions", "timepoints", "phase_overrides", "burden"):
+            for table in reversed(tables):  # what refers to a row goes before it
                 self._db.execute(f"DELETE FROM {table} WHERE read_id=?", (dst,))
-            for table in ("timepoints", "lesions", "measurements", "phase_overrides", "burden"):
+            for table in tables:
                 self._copy_rows(table, src, dst, "read_id=?", ())
             self._touch(target, dst)
 
@@ -69,7 +71,8 @@ class SeveralReaders(StoreParts):
     def copy_measurement(self, source: ReadKey, target: ReadKey, lesion_id: str,
                          date: dt.date | str) -> None:
         """Take ``source``'s measurement of ``lesion_id`` at ``date`` into ``target`` (the lesion
-        is added to ``target`` if missing); no measurement in ``source`` clears ``target``'s."""
+        is added to ``target`` if missing), with its segmentation; no measurement in ``source``
+        clears ``target``'s."""
         d = store_date(date)
         with self._transaction():
             src, dst = self._read_id(source), self._read_id(target, create=True)
@@ -81,8 +84,9 @@ class SeveralReaders(StoreParts):
                              "VALUES (?, ?, ?, ?, ?, ?, ?)", (dst, *tuple(lesion)))
             self._db.execute("DELETE FROM measurements WHERE read_id=? AND lesion_id=? AND date=?",
                              (dst, lesion_id, d))
-            self._copy_rows("measurements", src, dst, "read_id=? AND lesion_id=? AND date=?",
-                            (lesion_id, d))
+            for table in ("measurements", "lesion_segmentations"):  # deleted with the first
+                self._copy_rows(table, src, dst, "read_id=? AND lesion_id=? AND date=?",
+                                (lesion_id, d))
             self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
                              (dst, d))
             self._touch(target, dst)

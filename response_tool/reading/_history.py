@@ -1,10 +1,11 @@
 """Undo and redo of a reader's edits, kept in the read store so they survive a restart.
 
 Each edit a :class:`~response_tool.reading.session.ReadingSession` makes writes, in the same
-transaction as the edit, one ``history`` row: the rows it changed (lesions, measurements) as they
-were before and after. Edits of one reader action (a new lesion and its first status) share a
-group; undo takes back the last group not undone, redo re-applies the first one undone, each in
-one transaction that also bumps the read's version. A new edit drops what was undone (the redo
+transaction as the edit, one ``history`` row: the rows it changed (lesions, measurements, lesion
+segmentations — :mod:`._segmentations`) as they were before and after. Edits of one reader
+action (a new lesion and its first status) share a group; undo takes back the last group not
+undone, redo re-applies the first one undone, each in one transaction that also bumps the read's
+version. A new edit drops what was undone (the redo
 tail), as in every editor.
 
 Undo is checked the optimistic way, like every write: each row must still be as the edit left
@@ -25,7 +26,7 @@ from response_tool.domain.errors import StoreError
 
 from ._base import StoreParts
 from ._checks import now as _now
-from ._rows import MEASUREMENT_FIELDS, UPSERT_MEASUREMENT
+from ._rows import MEASUREMENT_FIELDS, UPSERT_MEASUREMENT, padded
 
 if TYPE_CHECKING:
     from .store import ReadKey
@@ -42,17 +43,23 @@ _MEASUREMENT_STATE = (f"SELECT {', '.join(MEASUREMENT_FIELDS)} FROM measurements
 class Edit:
     """What one edit changed: ``lesions`` [(lesion_id, before, after)] with states
     (role, organ, is_nodal, override_reason) or None; ``measurements`` [(lesion_id, date, before,
-    after)] with the row's :data:`MEASUREMENT_FIELDS` values or None. ``join``: part of the
-    previous edit's group (one reader action)."""
+    after)] with the row's :data:`MEASUREMENT_FIELDS` values or None; ``segmentations``
+    [(lesion_id, date, before, after)], filled in by the store as it writes or deletes them
+    (states: [series UID, grid, labels]). ``join``: part of the previous edit's group (one reader
+    action)."""
 
     def __init__(self, label: str, lesions: list[Any] | None = None,
                  measurements: list[Any] | None = None, join: bool = False) -> None:
         self.label, self.join = label, join
         self.lesions = [list(x) for x in lesions or []]
         self.measurements = [list(x) for x in measurements or []]
+        self.segmentations: list[list[Any]] = []
 
     def json(self) -> str:
-        return json.dumps({"lesions": self.lesions, "measurements": self.measurements})
+        entry: dict[str, Any] = {"lesions": self.lesions, "measurements": self.measurements}
+        if self.segmentations:  # an edit without a mask keeps the history row it always had
+            entry["segmentations"] = self.segmentations
+        return json.dumps(entry)
 
 
 class ReadHistory(StoreParts):
@@ -118,13 +125,18 @@ class ReadHistory(StoreParts):
         """Put every row of ``entry`` back to its state before (undo) or after (redo) the edit,
         once each is checked to be as the edit left it."""
         was, becomes = (1, 0) if undo else (0, 1)  # states are [before, after]
-        lesions, measurements = entry.get("lesions", []), entry.get("measurements", [])
+        lesions, segmentations = entry.get("lesions", []), entry.get("segmentations", [])
+        measurements = [[lesion_id, date, *map(padded, states)]
+                        for lesion_id, date, *states in entry.get("measurements", [])]
         for lesion_id, *states in lesions:
             row = self._one(_LESION_STATE, (rid, lesion_id))
             self._same(lesion_id, None, states[was], None if row is None else list(row))
         for lesion_id, date, *states in measurements:
             row = self._one(_MEASUREMENT_STATE, (rid, lesion_id, date))
             self._same(lesion_id, date, states[was], None if row is None else list(row))
+        for lesion_id, date, *states in segmentations:
+            self._same(lesion_id, date, states[was],
+                       self._segmentation_state(rid, lesion_id, date))
         # lesions first when they come back, last when they go (their measurements cascade)
         for lesion_id, *states in lesions:
             if states[becomes] is not None:
@@ -144,6 +156,8 @@ class ReadHistory(StoreParts):
                 self._db.execute(UPSERT_MEASUREMENT, (rid, lesion_id, date, *state, _now()))
                 self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
                                  (rid, date))
+        for lesion_id, date, *states in segmentations:  # once their measurements are back
+            self._put_segmentation(rid, lesion_id, date, states[becomes])
         for lesion_id, *states in lesions:
             if states[becomes] is None:
                 self._db.execute("DELETE FROM lesions WHERE read_id=? AND lesion_id=?",

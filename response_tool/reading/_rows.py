@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS measurements (
     long_endpoints TEXT, short_endpoints TEXT, viable_endpoints TEXT,
     series_uid TEXT, viable_series_uid TEXT, phase TEXT, viable_phase TEXT, slice_index INTEGER,
     updated TEXT NOT NULL, mark_point TEXT, origins TEXT NOT NULL DEFAULT '',
+    volume_mm3 REAL, enhancing_volume_mm3 REAL,
     PRIMARY KEY (read_id, lesion_id, date),
     FOREIGN KEY (read_id, lesion_id) REFERENCES lesions(read_id, lesion_id) ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS burden (
@@ -47,6 +48,12 @@ CREATE TABLE IF NOT EXISTS burden_outlines (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, date TEXT NOT NULL,
     series_uid TEXT NOT NULL, shape TEXT NOT NULL, slices TEXT NOT NULL, planes BLOB NOT NULL,
     updated TEXT NOT NULL, PRIMARY KEY (read_id, date));
+CREATE TABLE IF NOT EXISTS lesion_segmentations (
+    read_id INTEGER NOT NULL, lesion_id TEXT NOT NULL, date TEXT NOT NULL,
+    series_uid TEXT NOT NULL, grid TEXT NOT NULL, labels BLOB NOT NULL, updated TEXT NOT NULL,
+    PRIMARY KEY (read_id, lesion_id, date),
+    FOREIGN KEY (read_id, lesion_id, date) REFERENCES measurements(read_id, lesion_id, date)
+        ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS phase_overrides (
     read_id INTEGER NOT NULL REFERENCES reads(id) ON DELETE CASCADE, series_uid TEXT NOT NULL,
     phase TEXT NOT NULL, PRIMARY KEY (read_id, series_uid));
@@ -65,7 +72,7 @@ CREATE INDEX IF NOT EXISTS history_read ON history (read_id, grp);
 MEASUREMENT_FIELDS = ("status", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm",
                       "long_endpoints", "short_endpoints", "viable_endpoints", "series_uid",
                       "viable_series_uid", "phase", "viable_phase", "slice_index", "mark_point",
-                      "origins")
+                      "origins", "volume_mm3", "enhancing_volume_mm3")
 _JSON = ("long_endpoints", "short_endpoints", "viable_endpoints", "mark_point")
 LESION_COLUMNS = "lesion_id, role, organ, is_nodal, override_reason"
 #: one statement writes a whole measurement (insert, or replace the row's values)
@@ -90,11 +97,23 @@ def migrate(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE measurements ADD COLUMN mark_point TEXT")
     if "origins" not in columns:  # stores written before click-to-measure (issue 12)
         db.execute("ALTER TABLE measurements ADD COLUMN origins TEXT NOT NULL DEFAULT ''")
+    for name in ("volume_mm3", "enhancing_volume_mm3"):  # stores from before volumes (issue 22)
+        if name not in columns:
+            db.execute(f"ALTER TABLE measurements ADD COLUMN {name} REAL")
     columns = {r[1] for r in db.execute("PRAGMA table_info(reads)")}
     if "version" not in columns:  # stores written before the version check (schema 1)
         db.execute("ALTER TABLE reads ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
     db.execute("UPDATE meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
                (str(SCHEMA_VERSION), SCHEMA_VERSION))
+
+
+def padded(state: list[Any] | None) -> list[Any] | None:
+    """A measurement's state as an undo history row holds it, with the fields added since that
+    row was written (they come last in :data:`MEASUREMENT_FIELDS`) as None: an edit made before
+    volumes existed is undone and redone as it was."""
+    if state is None:
+        return None
+    return [*state, *[None] * (len(MEASUREMENT_FIELDS) - len(state))]
 
 
 def _json_points(value: Any) -> str | None:

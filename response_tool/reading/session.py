@@ -19,6 +19,7 @@ targets and non-targets are chosen at baseline and new lesions appear after it
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,36 +40,24 @@ from response_tool.criteria.baseline import (
     baseline_warnings,
     new_lesion_warnings,
 )
-from response_tool.domain import geometry
 from response_tool.domain.errors import ResponseToolError
-from response_tool.domain.model import LINE_ORIGINS, Lesion, Measurement, Read, TimePoint, iso_date
+from response_tool.domain.measurements import VOLUME_COLUMNS
+from response_tool.domain.model import Lesion, Measurement, Read, TimePoint, iso_date
 from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 
 from . import rules
 from ._history import Edit
 from ._rows import measurement_params
+from ._segmentations import KEEP, LesionSegmentation
+from .lines import KINDS, LineRecord, accepted, line_changes
 from .propagation import Propagating
 from .store import ReadKey, ReadStore, next_lesion_id
 
-#: diameter kinds in the order the panel offers them
-KINDS = tuple(k.value for k in DiameterKind)
 #: organs the panel offers (any text is allowed)
 ORGANS = tuple(o.value for o in Organ)
 #: the baseline columns the baseline checks read (their cache key)
 _BASELINE_KEYS = ("lesion_id", "role", "organ", "is_nodal", "long_axis_mm", "short_axis_mm",
                   "viable_long_axis_mm", "override_reason")
-
-
-@dataclass
-class LineRecord:
-    """Where a diameter was drawn: endpoints in patient mm (z, y, x) and on which series."""
-
-    endpoints_mm: list[list[float]]
-    series_uid: str | None = None
-    phase: str | None = None
-    slice_index: int | None = None
-    #: drawn by hand, proposed by click-to-measure and accepted, or proposed then edited
-    origin: str = "drawn"
 
 
 def _state(m: Measurement | None) -> list[Any] | None:
@@ -88,6 +77,8 @@ class LesionRow:
     previous: str
     current: str
     state: str
+    #: the current time point's volumes (``Measurement.volume_text``; empty: not segmented)
+    volume: str = ""
 
 
 @dataclass
@@ -135,9 +126,10 @@ class ReadingSession(Propagating):
             self.version = known
 
     def _put(self, m: Measurement | None, lesion_id: str = "", date: str = "", *,
-             label: str = "", join: bool = False) -> None:
-        """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``) with its undo
-        history row, and update the read in memory."""
+             label: str = "", join: bool = False, segmentation: Any = KEEP) -> None:
+        """Save ``m`` (None: delete the measurement of ``lesion_id`` at ``date``, with its
+        segmentation) and ``segmentation`` with its undo history row; update the read in
+        memory."""
         lesion_id, date = (m.lesion_id, m.date) if m is not None else (lesion_id, date)
         before = self.read.measurement(lesion_id, date)
         edit = Edit(label or f"{lesion_id} at {date}", measurements=[[
@@ -146,7 +138,8 @@ class ReadingSession(Propagating):
             self.store.clear_measurement(self.key, lesion_id, date, expect=self.version, edit=edit)
             self.wrote_through_store()
         else:
-            self.version = self.store.save_measurement(self.key, m, expect=self.version, edit=edit)
+            self.version = self.store.save_measurement(self.key, m, expect=self.version,
+                                                       edit=edit, segmentation=segmentation)
         kept = tuple(x for x in self.read.measurements
                      if (x.lesion_id, x.date) != (lesion_id, date))
         timepoints = self.read.timepoints
@@ -155,12 +148,13 @@ class ReadingSession(Propagating):
         self.read = replace(self.read, timepoints=timepoints,
                             measurements=kept + (() if m is None else (m,)))
 
-    def _change(self, lesion_id: str, date: str, label: str = "", **changes: Any) -> Measurement:
+    def _change(self, lesion_id: str, date: str, label: str = "", segmentation: Any = KEEP,
+                **changes: Any) -> Measurement:
         """Apply ``changes`` to the measurement of ``lesion_id`` at ``date`` (created if none)."""
         self.lesion(lesion_id)  # a clear error for an unknown lesion
         old = self.read.measurement(lesion_id, date)
         m = Measurement(lesion_id, date, **changes) if old is None else old.with_changes(**changes)
-        self._put(m, label=label)
+        self._put(m, label=label, segmentation=segmentation)
         return m
 
     # -- undo / redo (kept in the store: they survive a restart) ----------------------------
@@ -246,29 +240,28 @@ class ReadingSession(Propagating):
         """Store a drawn diameter (``kind`` long / short / viable) and return its length in mm.
 
         Endpoints are patient millimetres, so the length is the Euclidean distance; callers that
-        hold layer data coordinates convert with :func:`response_tool.domain.geometry.to_world_mm`."""
-        try:
-            kind = DiameterKind(kind)
-        except ValueError:
-            raise ResponseToolError(f"diameter kind {kind!r}: use one of {', '.join(KINDS)}") from None
-        les = self.lesion(lesion_id)
-        pts = np.asarray(line.endpoints_mm, dtype=float)
-        length = round(geometry.length_mm(pts[0], pts[1]), 2)
-        if line.origin not in LINE_ORIGINS:
-            raise ResponseToolError(f"line origin {line.origin!r}: use one of {', '.join(LINE_ORIGINS)}")
+        hold layer data coordinates convert with :func:`response_tool.domain.geometry.to_world_mm`.
+        A segmentation kept from an accepted proposal stays (its volumes are its own figures)."""
         old = self.measurement(lesion_id) or Measurement(lesion_id, self.current)
-        changes: dict[str, Any] = {kind.column: length, kind.endpoints: pts.tolist(),
-                                   "status": Status.PRESENT if les.role == Role.NON_TARGET
-                                   else Status.MEASURED,
-                                   "origins": old.with_origin(kind, line.origin)}
-        if kind == DiameterKind.VIABLE:
-            changes.update(viable_series_uid=line.series_uid, viable_phase=line.phase)
-        else:
-            changes.update(series_uid=line.series_uid, phase=line.phase,
-                           slice_index=line.slice_index)
+        kind, length, changes = line_changes(self.lesion(lesion_id), old, kind, line)
         self._change(lesion_id, self.current, f"{lesion_id} {kind.value} {length:g} mm", **changes)
         self.refresh()
         return length
+
+    def accept_proposal(self, lesion_id: str, lines: Mapping[str, LineRecord], proposal: Any,
+                        series_uid: str | None = None) -> Measurement:
+        """A click-to-measure proposal accepted as ONE reader action (one undo step): its lines
+        (kind → :class:`LineRecord`), its volumes and its segmentation (``proposal.mask`` on
+        ``series_uid``), replacing those of a proposal accepted before (:func:`.lines.accepted`)."""
+        old = self.measurement(lesion_id) or Measurement(lesion_id, self.current)
+        m, mask = accepted(self.lesion(lesion_id), old, lines, proposal, series_uid)
+        self._put(m, label=f"{lesion_id} proposal accepted", segmentation=mask)
+        self.refresh()
+        return m
+
+    def segmentation(self, lesion_id: str, date: str | None = None) -> LesionSegmentation | None:
+        """The segmentation kept with ``lesion_id``'s measurement (None: none)."""
+        return self.store.lesion_segmentation(self.key, lesion_id, date or self.current)
 
     def record_point(self, lesion_id: str, point_mm: list[float], series_uid: str | None = None,
                      phase: str | None = None, slice_index: int | None = None) -> None:
@@ -312,16 +305,19 @@ class ReadingSession(Propagating):
         self.refresh()
 
     def set_status(self, lesion_id: str, status: str) -> None:
-        """too-small, absent (disappeared: 0 mm, :data:`rules.ABSENT_IS_0MM`), not-evaluated,
-        progression, equivocal, present."""
+        """too-small, absent (disappeared: 0 mm, :data:`rules.ABSENT_IS_0MM`; no segmentation),
+        not-evaluated, progression, equivocal, present."""
         try:
             status = Status(status)
         except ValueError:
             raise ResponseToolError(f"status {status!r}: use one of {', '.join(Status)}") from None
         changes: dict[str, Any] = {"status": status}
-        if status == Status.ABSENT:
-            changes.update({k.column: 0.0 for k in DiameterKind})
-        self._change(lesion_id, self.current, f"{lesion_id} {status.value}", **changes)
+        if status == Status.ABSENT:  # 0 mm; a volume it had is 0 too and its mask goes with it
+            old = self.measurement(lesion_id)
+            changes.update({k.column: 0.0 for k in DiameterKind}, **{
+                c: 0.0 for c in VOLUME_COLUMNS if old is not None and getattr(old, c) is not None})
+        self._change(lesion_id, self.current, f"{lesion_id} {status.value}",
+                     None if status == Status.ABSENT else KEEP, **changes)
         self.refresh()
 
     # -- what the panel shows ---------------------------------------------------------------
@@ -345,7 +341,8 @@ class ReadingSession(Propagating):
                 state = "not yet seen"
             out.append(LesionRow(lid, str(les.role), les.organ, les.is_nodal,
                                  text(les, self.baseline), text(les, previous),
-                                 text(les, self.current), state))
+                                 text(les, self.current), state,
+                                 "" if m is None else m.volume_text()))
         return out
 
     def refresh(self) -> None:

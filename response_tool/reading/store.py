@@ -38,7 +38,8 @@ Several windows or processes on one store file:
 
 The value checks are in :mod:`._checks`, the error messages in :mod:`._errors`, the version check in
 :mod:`._versions`, the copies between readers in :mod:`._copies`, phase overrides, burden and the
-engine's tables in :mod:`._burden` (mixins of :class:`ReadStore`); the schema is in :mod:`._rows`.
+engine's tables in :mod:`._burden`, the lesion segmentations in :mod:`._segmentations` (mixins of
+:class:`ReadStore`); the schema is in :mod:`._rows`.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ from ._rows import (
     migrate,
     timepoint_of,
 )
+from ._segmentations import KEEP, LesionSegmentations, check_segmentation
 from ._versions import ReadVersions
 
 #: lesion id prefix per role and nodal flag (T1, N1 for nodal targets, NT1, NEW1)
@@ -121,7 +123,8 @@ class ReadKey:
     reader_id: str
 
 
-class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, OverridesAndBurden):
+class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, OverridesAndBurden,
+                LesionSegmentations):
     """Reads saved transactionally in one SQLite file (see the module docstring).
 
     ``busy_timeout_s``: how long a write waits for another writer (default
@@ -360,6 +363,7 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
                             (rid, lesion_id))
             if row is None:
                 raise StoreError(f"no lesion {lesion_id} in this read")
+            self._going(rid, lesion_id, None, edit)  # the cascade takes its segmentations
             self._db.execute("DELETE FROM lesions WHERE read_id=? AND lesion_id=?", (rid, lesion_id))
             self._record(rid, edit, created={lesion_id: row[0]})
             self._touch(key, rid, expect)
@@ -372,13 +376,18 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
 
     # -- measurements ---------------------------------------------------------------------------
     def save_measurement(self, key: ReadKey, m: Measurement, *,
-                         expect: int | None = None, edit: Edit | None = None) -> int:
+                         expect: int | None = None, edit: Edit | None = None,
+                         segmentation: Any = KEEP) -> int:
         """Write ``m`` whole (created or replaced) in one transaction of five statements (with
         ``edit``, the undo history row; the time point is written only when not yet known);
-        returns the read's new version."""
+        returns the read's new version. ``segmentation``: the lesion's
+        :class:`~._segmentations.LesionSegmentation` at that date, written in the same
+        transaction (None removes it; :data:`~._segmentations.KEEP`, the default, leaves it)."""
         if not isinstance(m, Measurement):
             raise StoreError(f"not a measurement: {m!r}")
         check_measurement(m)
+        mask = KEEP if segmentation is KEEP else check_segmentation(segmentation, m.lesion_id,
+                                                                     m.date)
         with self._transaction():
             rid = self._read_id(key)
             try:
@@ -389,6 +398,8 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
             if m.date not in self._dates.get(rid, ()):
                 self._db.execute("INSERT OR IGNORE INTO timepoints (read_id, date) VALUES (?, ?)",
                                  (rid, m.date))
+            if mask is not KEEP:  # after the measurement: its row is the mask's foreign key
+                self._replace_segmentation(rid, m.lesion_id, m.date, mask, edit)
             self._record(rid, edit)
             self._touch(key, rid, expect)
         self._dates.setdefault(rid, set()).add(m.date)
@@ -419,10 +430,11 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
 
     def clear_measurement(self, key: ReadKey, lesion_id: str, date: dt.date | str, *,
                           expect: int | None = None, edit: Edit | None = None) -> None:
-        """Back to "not yet measured" at ``date``."""
+        """Back to "not yet measured" at ``date`` (its segmentation goes with it)."""
         d = _date(date)
         with self._transaction():
             rid = self._read_id(key)
+            self._going(rid, lesion_id, d, edit)
             self._db.execute("DELETE FROM measurements WHERE read_id=? AND lesion_id=? AND date=?",
                              (rid, lesion_id, d))
             self._record(rid, edit)
@@ -431,7 +443,6 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
     def measurements(self, key: ReadKey) -> list[Measurement]:
         rid = self._read_id(key)
         return [measurement_of(r) for r in self._rows(SELECT_MEASUREMENTS, (rid,))]
-
 
 
 __all__ = ["BUSY_TIMEOUT_S", "ID_PREFIX", "MAX_COORDINATE_MM", "MAX_SLICE_AREA_MM2", "ReadKey",
