@@ -2,7 +2,7 @@
 
 Each edit a :class:`~response_tool.reading.session.ReadingSession` makes writes, in the same
 transaction as the edit, one ``history`` row: the rows it changed (lesions, measurements, lesion
-segmentations — :mod:`._segmentations`) as they were before and after. Edits of one reader
+segmentations — :mod:`._lesion_masks`) as they were before and after. Edits of one reader
 action (a new lesion and its first status) share a group; undo takes back the last group not
 undone, redo re-applies the first one undone, each in one transaction that also bumps the read's
 version. A new edit drops what was undone (the redo

@@ -22,7 +22,7 @@ from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.model import LINE_ORIGINS, Lesion, Measurement
 from response_tool.domain.vocabulary import DiameterKind, Role, Status
 
-from ._segmentations import LesionSegmentation
+from ._lesion_masks import LesionSegmentation
 
 #: diameter kinds in the order the panel offers them
 KINDS = tuple(k.value for k in DiameterKind)

@@ -47,8 +47,8 @@ from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 
 from . import rules
 from ._history import Edit
+from ._lesion_masks import KEEP, LesionSegmentation
 from ._rows import measurement_params
-from ._segmentations import KEEP, LesionSegmentation
 from .lines import KINDS, LineRecord, accepted, line_changes
 from .propagation import Propagating
 from .store import ReadKey, ReadStore, next_lesion_id

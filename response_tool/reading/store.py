@@ -38,7 +38,7 @@ Several windows or processes on one store file:
 
 The value checks are in :mod:`._checks`, the error messages in :mod:`._errors`, the version check in
 :mod:`._versions`, the copies between readers in :mod:`._copies`, phase overrides, burden and the
-engine's tables in :mod:`._burden`, the lesion segmentations in :mod:`._segmentations` (mixins of
+engine's tables in :mod:`._burden`, the lesion segmentations in :mod:`._lesion_masks` (mixins of
 :class:`ReadStore`); the schema is in :mod:`._rows`.
 """
 
@@ -74,6 +74,7 @@ from ._checks import store_date as _date
 from ._copies import SeveralReaders
 from ._errors import checkpoint_and_close, store_error
 from ._history import Edit, ReadHistory
+from ._lesion_masks import KEEP, LesionSegmentations, check_segmentation
 from ._registrations import Registrations
 from ._rows import (
     LESION_COLUMNS,
@@ -87,7 +88,6 @@ from ._rows import (
     migrate,
     timepoint_of,
 )
-from ._segmentations import KEEP, LesionSegmentations, check_segmentation
 from ._versions import ReadVersions
 
 #: lesion id prefix per role and nodal flag (T1, N1 for nodal targets, NT1, NEW1)
@@ -381,8 +381,8 @@ class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, Overri
         """Write ``m`` whole (created or replaced) in one transaction of five statements (with
         ``edit``, the undo history row; the time point is written only when not yet known);
         returns the read's new version. ``segmentation``: the lesion's
-        :class:`~._segmentations.LesionSegmentation` at that date, written in the same
-        transaction (None removes it; :data:`~._segmentations.KEEP`, the default, leaves it)."""
+        :class:`~._lesion_masks.LesionSegmentation` at that date, written in the same
+        transaction (None removes it; :data:`~._lesion_masks.KEEP`, the default, leaves it)."""
         if not isinstance(m, Measurement):
             raise StoreError(f"not a measurement: {m!r}")
         check_measurement(m)

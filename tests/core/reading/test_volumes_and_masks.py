@@ -21,7 +21,7 @@ from test_session import BASE, FU1, FU2, line
 
 from response_tool.domain.errors import ResponseToolError, StoreError
 from response_tool.io.measurements_csv import read_measurements
-from response_tool.reading._segmentations import LesionSegmentation
+from response_tool.reading._lesion_masks import LesionSegmentation
 from response_tool.reading.measure import ENHANCING_LABEL, LESION_LABEL, LesionMask, Proposal
 from response_tool.reading.session import LineRecord, ReadingSession
 from response_tool.reading.store import ReadKey, ReadStore
