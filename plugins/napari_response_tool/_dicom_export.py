@@ -1,8 +1,9 @@
 """The Reading panel's *Export SR / SEG*: the open read as DICOM, Qt-free.
 
 :func:`export_read_dicom` writes the read of a :class:`~response_tool.reading.session.ReadingSession`
-— one Comprehensive 3D SR (TID 1500) per time point, and a DICOM SEG plus a NIfTI of the burden
-outlines of each time point that has them — into a folder, through the same core as
+— one Comprehensive 3D SR (TID 1500) per time point, a DICOM SEG plus a NIfTI of the burden
+outlines of each time point that has them, and a DICOM SEG of the lesion masks (accepted
+click-to-measure proposals) of each time point that has them — into a folder, through the same core as
 ``response-tool dicom-export`` (:func:`response_tool.exchange.export.dicom_export`): the same files,
 the same rules (the folder is new, empty, or one ``dicom-export`` wrote before; all files or none),
 the same one-line errors (:class:`~response_tool.domain.errors.ResponseToolError`). No Qt and no
@@ -47,11 +48,12 @@ def images_folder(images_root: Any) -> Path:
 def export_read_dicom(session: Any, folder: str | os.PathLike[str],
                       images_root: Any = None) -> ExportedFiles:
     """Write the session's read as DICOM into ``folder``: ``<patient>_<reader>_<date>_<time
-    point>_SR.dcm`` per time point, and ``…_burden_SEG.dcm`` + ``…_burden_outlines.nii.gz`` where
-    the read has burden outlines. ``images_root``: the patient's image folder (or the studies
-    the read was opened on), which the SR's references and lines are taken from. Returns the
-    paths written (with their ``notes``); raises ResponseToolError, writing nothing, when the
-    images lack a series of the read, ``folder`` is another program's, …"""
+    point>_SR.dcm`` per time point, ``…_burden_SEG.dcm`` + ``…_burden_outlines.nii.gz`` where
+    the read has burden outlines, ``…_lesions_SEG.dcm`` where it has lesion masks.
+    ``images_root``: the patient's image folder (or the studies the read was opened on), which
+    the SR's references and lines are taken from. Returns the paths written (with their
+    ``notes``); raises ResponseToolError, writing nothing, when the images lack a series of the
+    read, ``folder`` is another program's, …"""
     from response_tool.exchange.export import dicom_export
 
     images = images_folder(images_root)

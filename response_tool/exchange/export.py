@@ -26,12 +26,14 @@ def select_reads(store: Any, patient: str | None = None, reader: str | None = No
 def dicom_export(store: Any, images: str | os.PathLike[str], out: str | os.PathLike[str], *,
                  patient: str | None = None, reader: str | None = None,
                  follow_symlinks: bool = False) -> tuple[list[Path], list[str]]:
-    """One SR per read and time point under ``out`` (a folder this command owns), and a SEG and a
-    NIfTI of the burden outlines of each time point that has them; returns the files written and
-    the notes."""
+    """One SR per read and time point under ``out`` (a folder this command owns), a SEG and a
+    NIfTI of the burden outlines of each time point that has them, and a SEG of the lesion masks
+    of each time point that has them (accepted click-to-measure proposals); returns the files
+    written and the notes."""
     from response_tool.io.output import OwnedFolder
 
     from .images import ImageIndex
+    from .lesion_masks import lesion_segs
     from .seg import outlines_seg, write_nifti
     from .sr_export import sr_file_name, timepoint_srs
 
@@ -52,6 +54,13 @@ def dicom_export(store: Any, images: str | os.PathLike[str], out: str | os.PathL
             built.append((f"{stem}_burden_SEG.dcm", outlines_seg(labels, series, index)))
             built.append((f"{stem}_burden_outlines.nii.gz",
                           lambda path, a=labels, u=series: write_nifti(a, u, index, path)))
+        segs, seg_notes = lesion_segs(read, store.lesion_segmentations(key), index)
+        notes += seg_notes
+        per_date: dict[str, int] = {}
+        for date, _series, seg in segs:  # usually one series a time point; else numbered
+            stem = sr_file_name(read, read.dates.index(date), date).removesuffix("_SR.dcm")
+            n = per_date[date] = per_date.get(date, 0) + 1
+            built.append((f"{stem}_lesions{'' if n == 1 else f'_{n}'}_SEG.dcm", seg))
     folder = OwnedFolder(out, marker=MARKER, command="response-tool dicom-export",
                          inputs={"--images": images, "--store": store.path},
                          follow_symlinks=follow_symlinks)

@@ -29,6 +29,7 @@ from .images import ImageIndex
 LIVER, TUMOUR = 1, 2
 
 
+
 def _descriptions(with_tumour: bool = True) -> list[Any]:
     import highdicom as hd
     from pydicom.sr.codedict import codes
@@ -58,51 +59,80 @@ def outline_slices(labels: np.ndarray) -> list[int]:
     return [int(z) for z in np.flatnonzero(np.asarray(labels).reshape(labels.shape[0], -1).any(1))]
 
 
+def check_grid(shape_zyx: Sequence[int], series_uid: str, images: ImageIndex, what: str) -> None:
+    """Refuse labels that do not lie on the loaded grid of ``series_uid``."""
+    info = images.series(series_uid, what).info
+    if tuple(shape_zyx) != (info.n_planes, info.rows, info.columns):
+        raise ResponseToolError(f"{what} of shape {tuple(shape_zyx)} do not lie on "
+                                f"series {series_uid} ({info.n_planes} x {info.rows} x "
+                                f"{info.columns}); they cannot be exported on it")
+
+
+def slice_images(series_uid: str, images: ImageIndex, ks: Sequence[int], what: str
+                 ) -> list[tuple[Any, bool]]:
+    """For each slice ``ks`` of the loaded grid of ``series_uid``: the acquired image nearest to
+    it (what a SEG frame on that slice references) and whether the slice is that image's plane
+    (False: an interpolated plane, where the series has a missing slice)."""
+    series = images.series(series_uid, what)
+    info = series.info
+    normal = series.images[0].normal
+    origin = np.asarray(info.origin_xyz_mm, float)
+    return [images.nearest_image(series_uid, (origin + k * float(info.spacing_zyx_mm[0])
+                                              * normal)[::-1], f"{what}, slice {k}") for k in ks]
+
+
+def source_images(series_uid: str, images: ImageIndex, ks: Sequence[int], what: str,
+                  instead: str) -> list[Any]:
+    """The image headers SEG frames on slices ``ks`` reference; an interpolated plane is
+    refused, saying what to do ``instead``."""
+    found = slice_images(series_uid, images, ks, what)
+    for k, (_, on_plane) in zip(ks, found, strict=True):
+        if not on_plane:
+            raise ResponseToolError(f"{what}: slice {k} of series {series_uid} is an "
+                                    "interpolated plane (the series has missing slices): a SEG "
+                                    f"frame needs an acquired image; {instead}")
+    return [_source_header(images.header(ref.sop_instance_uid)) for ref, _ in found]
+
+
+def binary_seg(sources: Sequence[Any], frames: np.ndarray, descriptions: Sequence[Any],
+               description: str, series_number: int) -> Any:
+    """A BINARY DICOM SEG (highdicom) of ``frames`` ((frame, rows, columns, segment) booleans, one
+    frame per source image, empty frames kept) with its segments ``descriptions``."""
+    import highdicom as hd
+    from pydicom.uid import generate_uid
+
+    with warnings.catch_warnings():  # the patient's name is the images' own, copied as it is
+        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person")
+        return hd.seg.Segmentation(
+            source_images=list(sources), pixel_array=np.asarray(frames, dtype=bool),
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=list(descriptions), series_instance_uid=generate_uid(),
+            series_number=series_number, sop_instance_uid=generate_uid(), instance_number=1,
+            manufacturer="response-tool", manufacturer_model_name="response-tool",
+            software_versions="response-tool", device_serial_number="0",
+            series_description=description, omit_empty_frames=False)
+
+
 def outlines_seg(labels: np.ndarray, series_uid: str, images: ImageIndex, *,
                  slices: Sequence[int] | None = None, description: str = "HTB outlines",
                  with_tumour: bool = True, what: str = "burden outlines",
                  instead: str = "export it as NIfTI") -> Any:
     """A DICOM SEG dataset of ``labels`` (on the loaded grid of ``series_uid``); without
     ``with_tumour`` only the liver segment (a liver mask with no tumour)."""
-    import highdicom as hd
-    from pydicom.uid import generate_uid
-
-    series = images.series(series_uid, what)
-    info = series.info
-    if tuple(labels.shape) != (info.n_planes, info.rows, info.columns):
-        raise ResponseToolError(f"{what} of shape {tuple(labels.shape)} do not lie on "
-                                f"series {series_uid} ({info.n_planes} x {info.rows} x "
-                                f"{info.columns}); they cannot be exported on it")
+    check_grid(labels.shape, series_uid, images, what)
     drawn = list(slices) if slices is not None else outline_slices(labels)
     if not drawn:
         raise ResponseToolError(f"{what} on series {series_uid} are empty; nothing to export")
     # every slice from the first outlined to the last (the empty ones too): frames on a regular
     # grid, which readers that rebuild a volume (highdicom, Slicer) need
     ks = list(range(min(drawn), max(drawn) + 1))
-    normal = series.images[0].normal
-    origin = np.asarray(info.origin_xyz_mm, float)
-    sources, frames = [], []
+    sources = source_images(series_uid, images, ks, what, instead)
+    frames = []
     for k in ks:
-        point_xyz = origin + k * float(info.spacing_zyx_mm[0]) * normal
-        ref, on_plane = images.nearest_image(series_uid, point_xyz[::-1], f"outline slice {k}")
-        if not on_plane:
-            raise ResponseToolError(f"{what}: slice {k} of series {series_uid} is an "
-                                    "interpolated plane (the series has missing slices): a SEG "
-                                    f"frame needs an acquired image; {instead}")
-        sources.append(_source_header(images.header(ref.sop_instance_uid)))
         plane = np.asarray(labels[k])
         planes = [(plane == LIVER) | (plane == TUMOUR), plane == TUMOUR]
         frames.append(np.stack(planes if with_tumour else planes[:1], axis=-1))
-    with warnings.catch_warnings():  # the patient's name is the images' own, copied as it is
-        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person")
-        return hd.seg.Segmentation(
-            source_images=sources, pixel_array=np.asarray(frames, dtype=bool),
-            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-            segment_descriptions=_descriptions(with_tumour), series_instance_uid=generate_uid(),
-            series_number=950, sop_instance_uid=generate_uid(), instance_number=1,
-            manufacturer="response-tool", manufacturer_model_name="response-tool",
-            software_versions="response-tool", device_serial_number="0",
-            series_description=description, omit_empty_frames=False)
+    return binary_seg(sources, np.asarray(frames), _descriptions(with_tumour), description, 950)
 
 
 def write_nifti(labels: np.ndarray, series_uid: str, images: ImageIndex,
