@@ -46,7 +46,8 @@ def dicom_export(store: Any, images: str | os.PathLike[str], out: str | os.PathL
         datasets, read_notes = timepoint_srs(read, index)
         notes += read_notes
         built += [(sr_file_name(read, k, date), ds)
-                  for k, (date, ds) in enumerate(zip(read.dates, datasets, strict=True))]
+                  for k, (date, ds) in enumerate(zip(read.dates, datasets, strict=True))
+                  if ds is not None]
         for outline in store.burden_outlines(key):  # the burden outlines: SEG and NIfTI
             k = read.dates.index(outline["date"]) if outline["date"] in read.dates else 0
             stem = sr_file_name(read, k, outline["date"]).removesuffix("_SR.dcm")

@@ -182,7 +182,8 @@ def timepoint_srs(read: Read, images: ImageIndex, responses: Any = None,
                   now: dt.datetime | None = None) -> tuple[list[Any], list[str]]:
     """One Comprehensive 3D SR dataset per time point of ``read`` (its lines placed on the images
     under ``images``) and the notes to show the user. ``responses``: ``assess()``'s time-point
-    table for this read (default: assessed here)."""
+    table for this read (default: assessed here). A time point with nothing recorded yet (a
+    follow-up not read) has None, and a note: TID 1500 needs at least one measurement group."""
     import highdicom as hd
     from pydicom.uid import generate_uid
 
@@ -210,6 +211,11 @@ def timepoint_srs(read: Read, images: ImageIndex, responses: Any = None,
                   for m in sorted(ms, key=lambda m: order[m.lesion_id])]
         groups += [b.response_group(c, by_date[(date, str(c))]) for c in Criterion
                    if (date, str(c)) in by_date]
+        if not groups:
+            datasets.append(None)
+            notes.append(f"{date} ({timepoint_label(k)}): nothing recorded at this time point "
+                         "yet, so no SR for it")
+            continue
         if not b.evidence:  # nothing placed on an image: the study's images are the evidence
             study = study_of.get(date)
             refs = images.study_images(study) if study else []

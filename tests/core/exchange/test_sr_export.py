@@ -181,3 +181,24 @@ def test_responses_of_the_time_point_are_assess_results(exported):
                 (rule,) = _items(g, "Decided by rule")
                 assert (rule.ConceptCodeSequence[0].get("CodeValue") or
                         rule.ConceptCodeSequence[0].get("LongCodeValue")) == row.rule_id
+
+
+def test_a_time_point_not_read_yet_gets_no_sr_and_a_note(phantom_store, patient_dir, tmp_path):
+    """A read in progress (a follow-up added, nothing recorded there yet): the others' SRs are
+    written, that one is named in a note (TID 1500 needs a measurement group); before, highdicom
+    raised a bare ValueError out of the export."""
+    import shutil
+
+    from response_tool.exchange.export import dicom_export
+
+    store_path = tmp_path / "reads.sqlite"
+    shutil.copy(phantom_store, store_path)
+    with ReadStore(store_path) as store:
+        key = [k for k in store.reads() if k.reader_id == "DEMO"][0]
+        store.add_timepoint(key, "2026-07-01")
+        files, notes = dicom_export(store, patient_dir, tmp_path / "out", reader="DEMO")
+    assert [p.name for p in files if p.name.endswith("_SR.dcm")] == [
+        f"RT-PHANTOM-001_DEMO_{d}_SR.dcm" for d in (
+            "2026-01-12_baseline", "2026-03-09_follow-up1", "2026-05-04_follow-up2")]
+    assert "2026-07-01 (follow-up 3): nothing recorded at this time point yet, so no SR for " \
+           "it" in notes
