@@ -85,6 +85,12 @@ def ml_text(volume_mm3: float) -> str:
     return f"{ml:.0f}" if ml >= 100 else f"{ml:.1f}" if ml >= 10 else f"{ml:.2f}"
 
 
+def volumes_text(volume_mm3: float, enhancing_mm3: float | None) -> str:
+    """``volume 19.5 mL, enhancing 1.70 mL`` (the enhancing part only when it was measured)."""
+    text = f"volume {ml_text(volume_mm3)} mL"
+    return text if enhancing_mm3 is None else text + f", enhancing {ml_text(enhancing_mm3)} mL"
+
+
 def _point(value: Any, name: str, where: str) -> Point | None:
     if value is None:
         return None
@@ -240,14 +246,19 @@ class Measurement:
         return text
 
     def volume_text(self) -> str:
-        """How a table shows the volumes: ``12.4 mL`` and `` / v 3.10`` (the enhancing part);
-        empty when the lesion was not segmented."""
+        """How a table shows the lesion's volume, in mL (as :meth:`value_text` shows mm): ``12.4``,
+        with `` *`` when a line was edited or redrawn since (the volume is the segmentation's,
+        not the lines'); empty when not segmented. :meth:`volume_detail` has the enhancing part."""
         if self.volume_mm3 is None:
             return ""
-        text = f"{ml_text(self.volume_mm3)} mL"
-        if self.enhancing_volume_mm3 is not None:
-            text += f" / v {ml_text(self.enhancing_volume_mm3)}"
-        return text
+        text = ml_text(self.volume_mm3)
+        return text if self.lines_as_segmented else text + " *"
+
+    def volume_detail(self) -> str:
+        """``volume 12.4 mL, enhancing 3.10 mL`` (the enhancing part with an arterial series);
+        empty when not segmented."""
+        return "" if self.volume_mm3 is None else volumes_text(self.volume_mm3,
+                                                                self.enhancing_volume_mm3)
 
     @property
     def lines_as_segmented(self) -> bool:
@@ -353,4 +364,4 @@ def frame_of(reads: Iterable[Read]) -> Any:
 
 
 __all__ = ["FRAME_COLUMNS", "VOLUME_FRAME_COLUMNS", "Lesion", "Measurement", "Point", "Read",
-           "Segment", "TimePoint", "frame_of", "iso_date", "ml_text"]
+           "Segment", "TimePoint", "frame_of", "iso_date", "ml_text", "volumes_text"]

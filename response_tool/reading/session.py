@@ -77,8 +77,10 @@ class LesionRow:
     previous: str
     current: str
     state: str
-    #: the current time point's volumes (``Measurement.volume_text``; empty: not segmented)
+    #: the current time point's volume in mL and its detail (``Measurement.volume_text``,
+    #: ``volume_detail``; empty: not segmented)
     volume: str = ""
+    volume_detail: str = ""
 
 
 @dataclass
@@ -342,7 +344,7 @@ class ReadingSession(Propagating):
             out.append(LesionRow(lid, str(les.role), les.organ, les.is_nodal,
                                  text(les, self.baseline), text(les, previous),
                                  text(les, self.current), state,
-                                 "" if m is None else m.volume_text()))
+                                 m.volume_text() if m else "", m.volume_detail() if m else ""))
         return out
 
     def refresh(self) -> None:

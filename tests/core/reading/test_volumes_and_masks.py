@@ -99,7 +99,8 @@ def test_an_accepted_proposal_keeps_its_lines_volumes_and_mask(s, tmp_path):
         (found.offset_zyx, found.shape_zyx, found.spacing_zyx_mm)
     assert again.measurement("T1").volume_mm3 == m.volume_mm3
     # 925 voxels of 1.6 mm³, 123 of them enhancing: mL to 3 significant figures
-    assert again.rows()[0].volume == m.volume_text() == "1.48 mL / v 0.20"
+    assert again.rows()[0].volume == m.volume_text() == "1.48"
+    assert again.rows()[0].volume_detail == "volume 1.48 mL, enhancing 0.20 mL"
 
 
 def test_undo_and_redo_take_back_and_restore_lines_volumes_and_mask_together(s):
@@ -170,6 +171,7 @@ def test_a_line_edited_after_acceptance_keeps_the_mask_and_its_volumes(s):
     assert m.volume_mm3 == round(found.volume_mm3(), 1)  # the segmentation's own figure
     assert np.array_equal(s.segmentation("T1").mask.labels, found.labels)
     assert not m.lines_as_segmented  # the panel does not claim the mask matches the lines
+    assert m.volume_text() == "1.48 *"
 
 
 def test_a_proposal_edited_before_acceptance_is_stored_as_edited(s):
@@ -191,10 +193,10 @@ def test_a_proposal_without_a_mask_or_a_series_keeps_no_mask(s, found, series, v
 
 
 def test_no_arterial_series_no_enhancing_volume(s):
-    m = s.accept_proposal("T1", {"long": line(40.0)}, proposal(mask(enhancing=False),
-                                                               arterial=False), SERIES)
+    m = s.accept_proposal("T1", {"long": accepted_lines()["long"]},
+                          proposal(mask(enhancing=False), arterial=False), SERIES)
     assert m.volume_mm3 > 0 and m.enhancing_volume_mm3 is None
-    assert m.volume_text() == "1.48 mL"
+    assert m.volume_text() == "1.48" and m.volume_detail() == "volume 1.48 mL"
 
 
 def test_nothing_to_accept_is_refused(s):

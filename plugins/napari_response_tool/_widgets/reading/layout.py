@@ -37,7 +37,12 @@ from response_tool.domain.vocabulary import DiameterKind, Organ, Role, Status
 from response_tool.reading.measure import VIABLE_K
 from response_tool.reading.session import LesionRow
 
-LESION_COLUMNS = ("Lesion", "Role", "Organ", "Baseline", "Previous", "Now", "State")
+#: "mL": the current time point's volumes (the Now column's are mm; a short header, so the
+#: table keeps its State column in the dock's width)
+LESION_COLUMNS = ("Lesion", "Role", "Organ", "Baseline", "Previous", "Now", "mL", "State")
+#: the mL cell's tooltip: what its figures are, and what its ``*`` means
+VOLUME_TIP = ": of the lesion's 3-D mask from the accepted click-to-measure proposal"
+EDITED_TIP = "; * a line was edited or redrawn since: the volumes are the mask's, not the lines'"
 RESPONSE_ROWS = (("Sum (mm)", "sum_mm"), ("vs baseline (%)", "pct_change_from_baseline"),
                  ("vs nadir (%)", "pct_change_from_nadir"), ("Target", "target_response"),
                  ("Non-target", "non_target_response"), ("New lesions", "new_lesions"),
@@ -275,8 +280,11 @@ class ReadingLayout(QWidget):
         for i, r in enumerate(rows):
             role = r.role + (" (node)" if r.is_nodal else "")
             for j, text in enumerate((r.lesion_id, role, r.organ, r.baseline, r.previous, r.current,
-                                      r.state)):
+                                      r.volume, r.state)):
                 resize |= _set_text(self.lesion_table, i, j, text)
+            volume = self.lesion_table.item(i, LESION_COLUMNS.index("mL"))
+            volume.setToolTip("" if not r.volume else r.volume_detail + VOLUME_TIP + (
+                EDITED_TIP if r.volume.endswith("*") else ""))
         if resize:
             self.lesion_table.resizeColumnsToContents()
         self.lesion_table.blockSignals(False)
@@ -296,12 +304,21 @@ class ReadingLayout(QWidget):
             self.response_table.resizeColumnsToContents()
 
     def show_messages(self, problem: str, warnings: list[str]) -> None:
-        self.problem_label.setText(problem)
-        self.warning_label.setText("\n".join(f"⚠ {w}" for w in warnings[:8]))
+        _set_message(self.problem_label, problem)
+        _set_message(self.warning_label, "\n".join(f"⚠ {w}" for w in warnings[:8]))
 
     def say(self, text: str) -> None:
         """A message to the reader (the problem line)."""
-        self.problem_label.setText(text)
+        _set_message(self.problem_label, text)
+
+
+def _set_message(label: QLabel, text: str) -> None:
+    """Show ``text`` in a word-wrapped message label, its height reserved for every wrapped line:
+    the scroll area sizes the panel from its widgets' minimum heights, which a word-wrapped label
+    does not report (Qt's height-for-width), so a message of several lines (a proposal with its
+    warnings) was drawn over the response table."""
+    label.setText(text)
+    label.setMinimumHeight(label.heightForWidth(max(label.width(), 200)) if text else 0)
 
 
 def _rows_height(table: QTableWidget, rows: int) -> int:

@@ -92,7 +92,7 @@ class Locator:
             return None
         point, source = found
         point = np.asarray(point, dtype=float).reshape(-1)[:3]
-        self._show(point)
+        self.show(point)
         if source == session.current:
             how = "where you put it (your correction)"
         elif session.current == session.baseline or session.registration(session.current):
@@ -104,7 +104,8 @@ class Locator:
                   "Correct position and click where it really is")
         return point
 
-    def _show(self, point: np.ndarray) -> None:
+    def show(self, point: np.ndarray) -> None:
+        """Move the slice and the camera to ``point`` (z, y, x mm) and mark it with the cross."""
         panel = self.panel
         panel.viewer.dims.set_point(0, float(point[0]))
         panel.viewer.scene.camera.center = tuple(float(v) for v in point)
@@ -166,7 +167,7 @@ class Locator:
         except ResponseToolError as exc:
             panel.say(str(exc))
             return None
-        self._show(point)
+        self.show(point)
         moved = "" if before is None else \
             f" ({np.linalg.norm(point - np.asarray(before[0], float)):.1f} mm from the prediction)"
         panel.say(f"{lesion_id}: position corrected{moved}; later follow-ups are predicted from "
