@@ -37,7 +37,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "draw_long": ("Alt-1", "draw long axis"),
     "draw_short": ("Alt-2", "draw short axis"),
     "draw_viable": ("Alt-3", "draw viable (arterial) diameter"),
-    "measure": ("Shift-M", "click-to-measure: the next click proposes the lines"),
+    "measure": ("Shift-M", "click-to-measure: at a follow-up's predicted position, else the next "
+                "click proposes the lines"),
     "accept": ("Shift-Enter", "accept the proposed lines"),
     "predicted": ("Shift-G", "go to the lesion's predicted position"),
     "correct": ("Shift-C", "correct its position: the next click says where it is"),

@@ -1,7 +1,8 @@
 """``response-tool dicom-export --store STORE --images PATIENT_FOLDER -o DIR``: reads as DICOM SR.
 
 One Comprehensive 3D SR (TID 1500) per read and time point, its lines placed on the images of
-PATIENT_FOLDER, and a DICOM SEG + NIfTI of the burden outlines where a time point has them
+PATIENT_FOLDER, a DICOM SEG + NIfTI of the burden outlines where a time point has them, and a
+DICOM SEG of the lesion masks (accepted click-to-measure proposals) where it has them
 (docs/exchange.md). DIR is a new or empty folder, or one this command wrote before (only its own
 files are replaced); all the files are written or none.
 """
@@ -21,7 +22,8 @@ def add_parser(sub: Any) -> None:
                     "Comprehensive 3D SR per time point: lesions as measurement groups with their "
                     "tracking id, diameters with their lines on the source images, role, status, "
                     "site, and the RECIST 1.1 / mRECIST responses; the burden outlines as DICOM SEG "
-                    "(liver and tumour segments) and NIfTI (docs/exchange.md).")
+                    "(liver and tumour segments) and NIfTI; the lesion masks kept with the read as "
+                    "DICOM SEG (a segment per lesion and its enhancing part; docs/exchange.md).")
     p.add_argument("--images", required=True, help="the patient's DICOM folder (the read's series)")
     add_store_selection(p, "output folder")
     p.set_defaults(func=run)
