@@ -151,3 +151,30 @@ def test_a_mask_on_a_missing_slice_leaves_its_seg_out_with_a_note(exported, phan
     (note,) = [n for n in notes if "lesion masks" in n]
     assert "the lesion masks of 2026-01-12 (T1, T2) were not exported as SEG" in note
     assert "interpolated plane" in note and "the masks stay in the read" in note
+
+
+def test_store_export_carries_the_volumes_and_assess_reads_them(exported, tmp_path):
+    """The accepted proposals' volumes in `store-export`'s CSV, which `assess` reads (and
+    ignores: the responses are those of the same CSV without the volume columns)."""
+    import pandas as pd
+
+    store_path = exported["out"].parent / "reads.sqlite"
+    csv = tmp_path / "measurements.csv"
+    assert main(["store-export", "--store", str(store_path), "-o", str(csv),
+                 "--reader", "DEMO"]) == 0
+    table = pd.read_csv(csv)
+    assert list(table.columns[-2:]) == ["volume_mm3", "enhancing_volume_mm3"]
+    with_volume = table.dropna(subset=["volume_mm3"])
+    assert sorted(with_volume["lesion_id"]) == list(LESIONS)
+    for row in with_volume.to_dict("records"):
+        mask = exported["masks"][row["lesion_id"]].mask
+        assert row["volume_mm3"] == pytest.approx(mask.volume_mm3(), abs=0.05)
+        assert row["enhancing_volume_mm3"] == pytest.approx(mask.volume_mm3(ENHANCING_LABEL),
+                                                            abs=0.05)
+    table.drop(columns=["volume_mm3", "enhancing_volume_mm3"]).to_csv(tmp_path / "plain.csv",
+                                                                     index=False)
+    for name in ("measurements", "plain"):
+        assert main(["assess", str(tmp_path / f"{name}.csv"), "-o",
+                     str(tmp_path / f"{name}_responses.csv")]) == 0
+    assert (tmp_path / "measurements_responses.csv").read_text() == \
+        (tmp_path / "plain_responses.csv").read_text()
