@@ -98,9 +98,7 @@ def lesion_masks_seg(read: Read, masks: Sequence[Any], images: ImageIndex) -> An
     for m in sorted(masks, key=lambda m: read_order(read, m.lesion_id)):
         check_grid(m.mask.shape_zyx, series_uid, images, f"the mask of {m.lesion_id} ({date})")
         boxes.append((m.lesion_id, m.mask))
-    first = min(mask.offset_zyx[0] for _, mask in boxes)
-    last = max(mask.offset_zyx[0] + mask.labels.shape[0] - 1 for _, mask in boxes)
-    ks = list(range(first, last + 1))
+    ks = _slices([mask for _, mask in boxes])
     sources = source_images(series_uid, images, ks, f"the lesion masks of {date}",
                             "the masks stay in the read")
     info = images.series(series_uid, "lesion masks").info
@@ -109,14 +107,24 @@ def lesion_masks_seg(read: Read, masks: Sequence[Any], images: ImageIndex) -> An
     for (_, mask), with_enhancing in zip(boxes, enhancing, strict=True):
         full = np.zeros((len(ks), info.rows, info.columns), np.uint8)
         z0, y0, x0 = mask.offset_zyx
-        nz, ny, nx = mask.labels.shape
-        full[z0 - first:z0 - first + nz, y0:y0 + ny, x0:x0 + nx] = mask.labels
+        ny, nx = mask.labels.shape[1:]
+        for i, k in enumerate(ks):  # the box's slices outside ks are empty
+            if z0 <= k < z0 + len(mask.labels):
+                full[i, y0:y0 + ny, x0:x0 + nx] = mask.labels[k - z0]
         planes.append(full > 0)
         if with_enhancing:
             planes.append(full == ENHANCING_LABEL)
     frames = np.stack(planes, axis=-1)
     return binary_seg(sources, frames, _descriptions(read, [lid for lid, _ in boxes], enhancing),
                       f"Lesion masks {date}", SERIES_NUMBER)
+
+
+def _slices(masks: Sequence[Any]) -> list[int]:
+    """The series' slices from the first any mask has a voxel on to the last (a mask's box may
+    hold empty slices: the region the lesion was searched in)."""
+    found = [int(m.offset_zyx[0]) + int(z) for m in masks
+             for z in np.flatnonzero(np.asarray(m.labels).reshape(len(m.labels), -1).any(axis=1))]
+    return list(range(min(found), max(found) + 1))
 
 
 def read_order(read: Read, lesion_id: str) -> int:
@@ -133,11 +141,9 @@ def lesion_segs(read: Read, masks: Sequence[Any], images: ImageIndex
         groups[(m.date, m.series_uid)].append(m)
     out, notes = [], []
     for (date, series_uid), found in sorted(groups.items()):
-        ks = range(min(m.mask.offset_zyx[0] for m in found),
-                   max(m.mask.offset_zyx[0] + m.mask.labels.shape[0] for m in found))
+        ks = _slices([m.mask for m in found])
         missing = [k for k, (_, on_plane) in zip(ks, slice_images(
-            series_uid, images, list(ks), f"the lesion masks of {date}"), strict=True)
-            if not on_plane]
+            series_uid, images, ks, f"the lesion masks of {date}"), strict=True) if not on_plane]
         if missing:
             notes.append(f"the lesion masks of {date} ({', '.join(m.lesion_id for m in found)}) "
                          f"were not exported as SEG: slice {missing[0]} of series {series_uid} "

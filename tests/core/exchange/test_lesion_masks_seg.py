@@ -93,6 +93,11 @@ def test_segments_are_the_lesions_and_their_enhancing_parts_tracked_as_in_the_sr
         ("SCT", "108369006"), ("99RSPTOOL", "RT-VIABLE-TUMOUR")] * 2
     assert {d.SegmentAlgorithmType for d in seg.SegmentSequence} == {"SEMIAUTOMATIC"}
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == exported["series_uid"]
+    # frames on the slices the lesions lie on (not the empty slices of the boxes they were
+    # searched in), from the first to the last: one per slice and segment
+    occupied = {m.mask.offset_zyx[0] + int(z) for m in exported["masks"].values()
+                for z in np.flatnonzero((m.mask.labels > 0).any(axis=(1, 2)))}
+    assert int(seg.NumberOfFrames) == 4 * (max(occupied) - min(occupied) + 1)
     sr = pydicom.dcmread(exported["out"] / SEG_NAME.replace("_lesions_SEG", "_SR"))
     assert sr.StudyInstanceUID == seg.StudyInstanceUID  # in the time point's study
     in_sr = {}
