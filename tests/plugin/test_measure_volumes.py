@@ -72,7 +72,10 @@ def test_measure_proposes_at_the_predicted_position_and_accept_keeps_mask_and_vo
     panel, session, viewer = f.panel, f.session, f.viewer
     drawn = _state(session)  # the demo's hand-drawn lines, no mask
     assert drawn[0].volume_mm3 is None and drawn[1] is None and _volume_cell(panel) == ""
+    press(qtbot, viewer, panel.bindings["correct"])  # armed, then Measure instead:
+    assert panel.locator.correcting
     press(qtbot, viewer, panel.bindings["measure"])
+    assert not panel.locator.correcting  # no click left armed to move the lesion
     # proposed at once, no click: at the prediction (the cross), the lesion's own lines
     assert not panel.station.measuring, panel.problem_label.text()
     message = panel.problem_label.text()

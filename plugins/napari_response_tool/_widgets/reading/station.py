@@ -126,6 +126,7 @@ class Station:
             return
         point, why_not = self._predicted(lesion_id)
         if point is not None:
+            panel.next_click.disarm()  # Measure replaces a click armed before (a correction)
             panel.locator.show(point)  # the view and the cross where the proposal comes from
             _, refused = self._propose(point, "at its predicted position")
             if refused is None:
