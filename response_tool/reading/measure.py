@@ -51,9 +51,50 @@ FAT_HU = -30.0
 SOFT_TISSUE_HU = (0.0, 250.0)
 
 
+#: Labels of a lesion's segmentation (:class:`LesionMask`): the lesion without arterial
+#: enhancement, and its viable (arterially enhancing) part. The lesion is every voxel > 0.
+LESION_LABEL, ENHANCING_LABEL = 1, 2
+
+
+@dataclass(frozen=True, eq=False)
+class LesionMask:
+    """A lesion's 3-D segmentation on the grid of the series it was found on, kept as the box
+    that holds it: ``labels`` (uint8, z y x: 0 outside, :data:`LESION_LABEL`,
+    :data:`ENHANCING_LABEL`) with its first voxel at ``offset_zyx`` of a series of
+    ``shape_zyx`` voxels of ``spacing_zyx_mm``."""
+
+    labels: np.ndarray
+    offset_zyx: tuple[int, int, int]
+    shape_zyx: tuple[int, int, int]
+    spacing_zyx_mm: tuple[float, float, float]
+
+    @property
+    def box(self) -> tuple[slice, slice, slice]:
+        """Where ``labels`` lie in the series' array."""
+        return tuple(slice(o, o + n) for o, n in zip(self.offset_zyx, self.labels.shape,
+                                                    strict=True))  # type: ignore[return-value]
+
+    def full(self) -> np.ndarray:
+        """The labels on the whole series grid (uint8, ``shape_zyx``)."""
+        out = np.zeros(self.shape_zyx, np.uint8)
+        out[self.box] = self.labels
+        return out
+
+    def volume_mm3(self, label: int | None = None) -> float:
+        """The lesion's volume (every label), or that of one label, in mm³."""
+        n = int((self.labels > 0).sum() if label is None else (self.labels == label).sum())
+        return n * float(np.prod(self.spacing_zyx_mm))
+
+
 @dataclass(frozen=True)
 class Proposal:
-    """Proposed lines in patient mm (z, y, x), and what they were found from."""
+    """Proposed lines in patient mm (z, y, x), and what they were found from.
+
+    ``mask`` is the lesion's segmentation on ``volume``'s grid (with its enhancing part when an
+    arterial series was given); ``volume_mm3`` / ``enhancing_volume_mm3`` its volumes
+    (``enhancing_volume_mm3`` None without an arterial series). ``confidence`` is ``high``,
+    ``moderate`` or ``low`` (a low one always comes with a warning saying why) and ``quality``
+    the figures it was judged from."""
 
     long: list[list[float]]
     short: list[list[float]] | None
@@ -66,6 +107,11 @@ class Proposal:
     lesion_voxels: int
     liver_hu: dict[str, tuple[float, float]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    mask: LesionMask | None = None
+    volume_mm3: float | None = None
+    enhancing_volume_mm3: float | None = None
+    confidence: str = "high"
+    quality: dict[str, float] = field(default_factory=dict)
 
 
 def _roi(volume: Volume, seed_index: np.ndarray) -> tuple[slice, slice, slice]:
@@ -270,7 +316,15 @@ def propose(volume: Volume, seed_zyx_mm: Any, arterial: Volume | None = None, *,
             if vmm > viable_mm:
                 viable_mm, viable_z, viable = vmm, int(zz), (va, vb)
         viable = None if viable is None else [to_mm(viable_z, viable[0]), to_mm(viable_z, viable[1])]
+    labels = region.astype(np.uint8) * LESION_LABEL
+    if "arterial" in series and "arterial" in levels:
+        labels[enhancing] = ENHANCING_LABEL
+    mask = LesionMask(labels, tuple(int(v) for v in origin), volume.shape_zyx,  # type: ignore[arg-type]
+                      tuple(float(v) for v in spacing))  # type: ignore[arg-type]
     return Proposal(
+        mask=mask, volume_mm3=round(mask.volume_mm3(), 1),
+        enhancing_volume_mm3=(round(mask.volume_mm3(ENHANCING_LABEL), 1)
+                              if "arterial" in series and "arterial" in levels else None),
         long=[to_mm(z, a), to_mm(z, b)], short=[to_mm(z, short[0]), to_mm(z, short[1])],
         viable=viable, long_mm=round(long_mm, 1), short_mm=round(short[2], 1),
         viable_mm=None if viable_mm is None else round(viable_mm, 1),
@@ -292,4 +346,4 @@ def _on_grid(other: Volume, grid: Volume) -> np.ndarray:
     return sitk.GetArrayFromImage(moved)
 
 
-__all__ = ["Proposal", "propose"]
+__all__ = ["ENHANCING_LABEL", "LESION_LABEL", "LesionMask", "Proposal", "propose"]
