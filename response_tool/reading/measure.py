@@ -211,7 +211,11 @@ def _judged(volume: Volume, seg: ClickSegmentation, z_index: int, full_slices: b
         warnings.append(f"its edge is not sharp: placed a little farther out, the lesion found "
                         f"is {stability:.1f} times as large; check the lines")
         doubts += 2
-    if agree is not None and abs(agree - 1.0) > AGREE_SHARE:
+    if agree == 0.0:
+        warnings.append("a click in the middle of the lesion found finds nothing that stands out: "
+                        "its edge is uncertain; check the lines")
+        doubts += 2
+    elif agree is not None and abs(agree - 1.0) > AGREE_SHARE:
         warnings.append(f"a click in the middle of the lesion gives a long axis "
                         f"{100 * (agree - 1):+.0f} %: its edge is uncertain; check the lines")
         doubts += 2
