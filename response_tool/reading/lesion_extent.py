@@ -38,7 +38,7 @@ GROW_PER_SLICE_MM = 1.5
 #: at least ``BIN_ABOVE_MM`` radius on pixels ``BIN_FACTOR`` times coarser (while they stay at
 #: most ``BIN_MAX_PIXEL_MM``): speed on thin slices and large lesions, for a section's edge
 #: within one coarse pixel.
-Z_STEP_MM = 2.5
+Z_STEP_MM = 3.0
 BIN_FACTOR, BIN_ABOVE_MM, BIN_MAX_PIXEL_MM = 2, 12.0, 1.6
 #: Sections above and below stay within the clicked one's outline grown by this much (mm, or
 #: this share of its equivalent radius if more).

@@ -154,8 +154,9 @@ def _agreement(volume: Volume, seg: ClickSegmentation) -> float | None:
     ys, xs = np.nonzero(clicked.region)
     my, mx = int(round(ys.mean())), int(round(xs.mean()))
     sy, sx = seg.seed_zyx[1] - clicked.box[0].start, seg.seed_zyx[2] - clicked.box[1].start
-    if not clicked.region[my, mx] or np.hypot(my - sy, mx - sx) < 2.0:
-        return None
+    radius_px = float(np.sqrt(clicked.region.sum() / np.pi))
+    if not clicked.region[my, mx] or np.hypot(my - sy, mx - sx) < max(2.0, 0.2 * radius_px):
+        return None  # the click was its middle already
     try:
         radius = float(np.sqrt(clicked.region.sum() * np.prod(pix) / np.pi))
         again = segment_slice(volume.array[seg.seed_zyx[0]],
