@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["bench_load.py", "bench_assess.py", "bench_burden.py", "bench_reading.py",
-              "bench_research.py"]
+              "bench_research.py", "bench_measure_real.py"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

@@ -56,6 +56,9 @@ def ensure_phantom(folder: Path, seed: int) -> Path:
     if (folder / "ground_truth.json").is_file():
         print(f"demo: the phantom in {folder} is from an older response-tool; writing it again")
     print(f"demo: generating the liver phantom (seed {seed}) into {folder} …", flush=True)
+    # the demo's folders are its own (out/ on a fresh clone): made here, as run_session makes
+    # --out; the phantom command itself still writes only into a folder that exists
+    folder.parent.mkdir(parents=True, exist_ok=True)
     write_phantom(folder, seed=seed, force=True, progress=lambda msg: print(f"  {msg}", flush=True))
     return folder
 
