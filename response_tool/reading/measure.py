@@ -13,11 +13,13 @@ the lesion's 3-D segmentation, its volume and its enhancing volume.
    (a ring 1.5–6 mm outside it, not a whole box) by more than ``viable_k`` times the arterial
    image's noise, the edge of that enhancement at half its height; the viable diameter is the
    long axis of its largest part, 0 mm when nothing enhances. None without an arterial series.
-4. **How sure** (:func:`_judged`): the lesion's contrast to its surroundings in noise units; a
-   second segmentation from the middle of the first (a reader's next click) must agree within
-   ``AGREE_SHARE``; a lesion running to the edge of the region searched, or on and on through the
-   slices, may have leaked. Each doubt is a warning, and the confidence (``high``, ``moderate``,
-   ``low``) says how many there are. What cannot be measured is refused with what to do.
+4. **How sure** (:func:`_judged`): the lesion's contrast to its surroundings in noise units;
+   whether its edge moves when placed a little farther out; a speck, or a long thin region (a
+   vessel or duct joined); a second segmentation from the middle of the first (a reader's next
+   click) must agree within ``AGREE_SHARE``; a lesion running to the edge of the region
+   searched, or on and on through the slices, may have leaked. Each doubt is a warning, and the
+   confidence (``high``, ``moderate``, ``low``) says how serious they are. What cannot be
+   measured is refused with what to do.
 
 Nothing is stored: :class:`Proposal` holds lines in patient millimetres (z, y, x) that the panel
 shows as editable lines; the session records them, with the mask and volumes, only when the
@@ -344,8 +346,8 @@ def propose(volume: Volume, seed_zyx_mm: Any, arterial: Volume | None = None, *,
                                                            seg.clicked.smooth_px, viable_k)
     if found_viable is not None and _hounsfield(arterial) and found_viable[2] < FAT_HU:
         notes.append(f"the tissue around the lesion is fat ({found_viable[2]:.0f} HU on the "
-                        "arterial series; a node?): no organ to judge its enhancement against, no "
-                        "viable diameter")
+                     "arterial series; a node?): no organ to judge its enhancement against, no "
+                     "viable diameter")
         found_viable = None
     if found_viable is not None:
         lesion, enhancing, level = found_viable
@@ -374,7 +376,7 @@ def propose(volume: Volume, seed_zyx_mm: Any, arterial: Volume | None = None, *,
     elif seg.mask.shape[0] == 1:
         warnings.append("the lesion is seen on one slice: its volume is that section times the "
                         "slice spacing")
-    if arterial is not None and full_slices:
+    if found_viable is not None and full_slices:
         enhancing_mm3 = round(mask.volume_mm3(ENHANCING_LABEL), 1)
     return Proposal(
         long=[_to_patient(volume, z, lines.a, origin_yx), _to_patient(volume, z, lines.b, origin_yx)],

@@ -29,7 +29,7 @@ NOT_IMPORTED = {
 #: libraries imported but not declared, because they are a declared dependency's own API
 THROUGH = {"requests": "dicomweb-client's HTTP layer: exchange.dicomweb catches its exceptions"}
 #: import name → distribution name where they differ (beyond case and _ / -)
-DISTRIBUTION = {"SimpleITK": "simpleitk"}
+DISTRIBUTION = {"SimpleITK": "simpleitk", "skimage": "scikit-image"}
 
 
 def _name(requirement: str) -> str:

@@ -71,12 +71,13 @@ def test_a_proposal_on_a_real_lesion_is_drawn_where_the_lesion_is(
         getattr(viewer.window._qt_viewer, dock).setVisible(False)
     viewer.dims.set_point(0, float(lines[0][0][0] * scale[0]))
     viewer.reset_view()  # the whole slice in view
-    viewer.text_overlay.visible = True
-    viewer.text_overlay.text = (f"{lesion_id}: {what}\nproposed long {p.long_mm} mm, short "
+    overlay = viewer.canvas.overlays.text
+    overlay.visible = True
+    overlay.text = (f"{lesion_id}: {what}\nproposed long {p.long_mm} mm, short "
                                 f"{p.short_mm} mm (expert {lesion.long_mm:.1f} / "
                                 f"{lesion.short_mm:.1f}); confidence {p.confidence}"
                                 + "".join(f"\n⚠ {w[:90]}" for w in p.warnings))
-    viewer.text_overlay.font_size = 10
+    overlay.font_size = 10
     path = save_screenshot(viewer, SCREENSHOTS / f"measure_real_{lesion_id}_{click}.png")
     assert path.stat().st_size > 10_000
     # the lines lie on the mask's slice, their ends on the mask's edge

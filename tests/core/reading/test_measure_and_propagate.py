@@ -124,7 +124,7 @@ def test_a_node_in_fat_gets_no_viable_diameter(truth, volumes):
     """mRECIST's viable part is judged against the organ around a lesion; a node lies in fat."""
     tp = _lesion(truth, "N1")["timepoints"][0]
     p = propose(volumes(0, "portal-venous"), tp["center_xyz_mm"][::-1], volumes(0, "arterial"))
-    assert p.viable_mm is None
+    assert p.viable_mm is None and p.enhancing_volume_mm3 is None
     assert any("fat" in w for w in p.warnings)
 
 
