@@ -200,30 +200,18 @@ def registration_timing(lesions: list[RealLesion], runs: int) -> dict:
     """The follow-up search (issue 22, item 4) on a real-size CT: the 512 x 512 x 300 volume
     registered to itself moved by a known rotation (3 degrees) and shift (12, -8, 15 mm), as the
     panel does in the background; seconds (median of ``runs``) and the error at the lesion."""
-    import math
+    from known_motion import moved
 
-    import SimpleITK as sitk
-
-    from response_tool.io.volume import Volume
-    from response_tool.reading.propagation import Registration, register_followup
+    from response_tool.reading.propagation import register_followup
 
     lung2, big = _real_size(lesions)
-    th = math.radians(3.0)
-    r = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
-    shift = (12.0, -8.0, 15.0)
     centre = tuple(float(v) for v in big.index_zyx_to_xyz_mm(np.asarray(big.shape_zyx) / 2))
-    truth = Registration(tuple(map(tuple, r)), shift, centre)
-    inverse = sitk.AffineTransform(3)
-    inverse.SetCenter(centre)
-    inverse.SetMatrix(tuple(np.linalg.inv(r).ravel()))
-    inverse.SetTranslation(tuple(-np.linalg.inv(r) @ np.asarray(shift)))
-    image = big.to_sitk()
-    moved = Volume.from_sitk(sitk.Resample(image, image, inverse, sitk.sitkLinear, -1024.0))
+    followup, truth = moved(big, 3.0, (12.0, -8.0, 15.0), centre, fill=-1024.0)
     times, errors = [], []
     point = lung2.centre_click_zyx_mm()
     for _ in range(runs):
         t0 = time.perf_counter()
-        reg = register_followup(big, moved)
+        reg = register_followup(big, followup)
         times.append(time.perf_counter() - t0)
         errors.append(float(np.linalg.norm(reg.to_followup_mm(point) - truth.to_followup_mm(point))))
     return {"shape_zyx": list(big.shape_zyx), "runs": runs,

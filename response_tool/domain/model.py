@@ -47,7 +47,10 @@ def iso_date(value: dt.date | str, what: str = "date") -> str:
         raise ResponseToolError(f"{what} {value!r} is not a date; use YYYY-MM-DD") from exc
 
 
-def _mm(value: Any, name: str, where: str) -> float | None:
+def _size(value: Any, name: str, where: str, unit: str, limit: float, too_large: str
+          ) -> float | None:
+    """``value`` as a size ≥ 0 in ``unit`` (None stays None), at most ``limit``: else one line
+    naming the field, the lesion and date, and what to check."""
     if value is None:
         return None
     try:
@@ -55,27 +58,20 @@ def _mm(value: Any, name: str, where: str) -> float | None:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 (millimetres)")
-    if number > MAX_DIAMETER_MM:
-        raise ResponseToolError(f"{where}: {name} {value!r} is larger than {MAX_DIAMETER_MM:g} "
-                                "mm: not a diameter; check the unit (mm)")
+        raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 ({unit})")
+    if number > limit:
+        raise ResponseToolError(f"{where}: {name} {value!r} is larger than {too_large}")
     return number
+
+
+def _mm(value: Any, name: str, where: str) -> float | None:
+    return _size(value, name, where, "millimetres", MAX_DIAMETER_MM,
+                 f"{MAX_DIAMETER_MM:g} mm: not a diameter; check the unit (mm)")
 
 
 def _mm3(value: Any, name: str, where: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise ResponseToolError(f"{where}: {name} {value!r} must be a number ≥ 0 (cubic "
-                                "millimetres)")
-    if number > MAX_VOLUME_MM3:
-        raise ResponseToolError(f"{where}: {name} {value!r} is larger than {MAX_VOLUME_MM3:.0f} "
-                                "mm³ (50 L): not a lesion's volume; check the unit (mm³)")
-    return number
+    return _size(value, name, where, "cubic millimetres", MAX_VOLUME_MM3,
+                 f"{MAX_VOLUME_MM3:.0f} mm³ (50 L): not a lesion's volume; check the unit (mm³)")
 
 
 def ml_text(volume_mm3: float) -> str:

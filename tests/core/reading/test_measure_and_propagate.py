@@ -4,12 +4,11 @@ whose diameters and positions are known exactly (its ground truth), and on real 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
+from known_motion import moved
 
 from response_tool.domain.errors import ResponseToolError
 from response_tool.io import Volume, scan_dicom
@@ -141,16 +140,7 @@ def test_a_click_on_no_lesion_says_so(volumes, click_xyz, message):
 def _moved(volume: Volume, rotation_deg: float, translation_xyz: tuple[float, float, float],
            centre_xyz=(0.0, 5.0, 20.0)) -> tuple[Volume, Registration]:
     """``volume`` as a follow-up with the patient moved: rotated about z and shifted (truth)."""
-    th = math.radians(rotation_deg)
-    r = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
-    truth = Registration(tuple(map(tuple, r)), translation_xyz, centre_xyz)
-    inverse = sitk.AffineTransform(3)
-    inverse.SetCenter(centre_xyz)
-    inverse.SetMatrix(tuple(np.linalg.inv(r).ravel()))
-    inverse.SetTranslation(tuple(-np.linalg.inv(r) @ np.asarray(translation_xyz)))
-    image = volume.to_sitk()
-    moved = sitk.Resample(image, image, inverse, sitk.sitkLinear, -1000.0)
-    return Volume.from_sitk(moved), truth
+    return moved(volume, rotation_deg, translation_xyz, centre_xyz)
 
 
 @pytest.mark.parametrize("rotation,shift", [
