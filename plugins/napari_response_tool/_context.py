@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from response_tool.domain.errors import ResponseToolError
 
+from ._layers import ImageRecord
+
 if TYPE_CHECKING:
     from response_tool.io import StudyInfo
     from response_tool.reading.session import ReadingSession
@@ -164,9 +166,9 @@ class ViewerContext:
         study = self.studies.get(date) if date else None
         out = []
         for layer in self.viewer.layers:
-            meta = getattr(layer, "metadata", {}).get("response_tool")
-            if meta and layer.__class__.__name__ == "Image" and (
-                    study is None or meta.get("study_instance_uid") == study.study_instance_uid):
+            record = ImageRecord.of(layer)
+            if record is not None and (
+                    study is None or record.study_instance_uid == study.study_instance_uid):
                 out.append(layer)
         return out
 
@@ -192,7 +194,7 @@ class ViewerContext:
     def current_image(self) -> CurrentImage:
         """Series UID and phase of the topmost visible image loaded from DICOM."""
         for layer in reversed(list(self.viewer.layers)):
-            meta = getattr(layer, "metadata", {}).get("response_tool")
-            if meta and layer.visible and layer.__class__.__name__ == "Image":
-                return CurrentImage(meta.get("series_instance_uid"), meta.get("phase"), layer)
+            record = ImageRecord.of(layer)
+            if record is not None and layer.visible:
+                return CurrentImage(record.series_instance_uid, record.phase, layer)
         return CurrentImage(None, None, None)

@@ -16,7 +16,7 @@ from typing import Any
 from response_tool.domain.errors import ResponseToolError
 from response_tool.io.masks import read_label_map
 
-from ._layers import placement_kwargs
+from ._layers import META, ImageRecord, placement_kwargs
 
 #: the outline width (screen pixels) a mask opens with (0: the segments filled)
 CONTOUR_PX = 2
@@ -36,15 +36,20 @@ def referenced_series(path: str | os.PathLike[str]) -> str | None:
 
 
 def _image_layers(viewer: Any) -> list[Any]:
+    """Image layers loaded from DICOM with their volume (however they were opened)."""
     return [layer for layer in viewer.layers
-            if getattr(layer, "metadata", {}).get("response_tool", {}).get("volume") is not None]
+            if (record := ImageRecord.of(layer)) is not None and record.volume is not None]
+
+
+def _series_uid(image_layer: Any) -> str | None:
+    record = ImageRecord.of(image_layer)
+    return record.series_instance_uid if record is not None else None
 
 
 def series_shown(viewer: Any, series_uid: str | None) -> bool:
     """Whether an image layer of the series is in the viewer."""
     return series_uid is not None and any(
-        x.metadata["response_tool"].get("series_instance_uid") == series_uid
-        for x in _image_layers(viewer))
+        _series_uid(x) == series_uid for x in _image_layers(viewer))
 
 
 MASK_FILTER = "Masks (*.dcm *.nii *.nii.gz *.nrrd *.seg.nrrd);;All files (*)"
@@ -52,13 +57,15 @@ MASK_FILTER = "Masks (*.dcm *.nii *.nii.gz *.nrrd *.seg.nrrd);;All files (*)"
 
 def mask_layer_data(path: str | os.PathLike[str], image_layer: Any) -> tuple[Any, dict, str]:
     """napari ``LayerDataTuple`` of the mask at ``path`` on ``image_layer``'s series."""
-    meta = image_layer.metadata["response_tool"]
-    volume = meta["volume"]
+    record = ImageRecord.of(image_layer)
+    if record is None or record.volume is None:
+        raise ResponseToolError(f"{path}: {image_layer.name} is not a series loaded from DICOM; "
+                                "open the mask on one (the Patient panel or File ▸ Open)")
+    volume = record.volume
     lm = read_label_map(path, volume, coverage=False)
     kwargs = {"name": f"{Path(path).name} on {image_layer.name}", "opacity": 0.5,
-              "metadata": {"response_tool": {"mask": str(path), "notes": list(lm.notes),
-                                             "series_instance_uid": meta.get(
-                                                 "series_instance_uid")}},
+              "metadata": {META: {"mask": str(path), "notes": list(lm.notes),
+                                  "series_instance_uid": record.series_instance_uid}},
               **placement_kwargs(volume)}
     return lm.labels, kwargs, "labels"
 
@@ -70,13 +77,12 @@ def open_mask(viewer: Any, path: str | os.PathLike[str], image_layer: Any = None
         raise ResponseToolError(f"{path}: open its series first (no image layer to place the "
                                 "mask on)")
     series = referenced_series(path)
-    on_series = [x for x in images
-                 if x.metadata["response_tool"].get("series_instance_uid") == series]
+    on_series = [x for x in images if _series_uid(x) == series]
     if image_layer is None:
         selected = [x for x in viewer.layers.selection if x in images]
         image_layer = (on_series or selected or images)[0]
     data, kwargs, _ = mask_layer_data(path, image_layer)
-    kwargs["metadata"]["response_tool"]["referenced_series_uid"] = series
+    kwargs["metadata"][META]["referenced_series_uid"] = series
     layer = viewer.add_labels(data, **kwargs)
     layer.contour = CONTOUR_PX  # outlines: the lesion under a segment stays visible
     layer.opacity = 0.9
@@ -87,7 +93,7 @@ def opened_text(layer: Any) -> str:
     """The status line of a mask opened by :func:`open_mask`: where it lies, what it holds."""
     import numpy as np
 
-    meta = layer.metadata["response_tool"]
+    meta = layer.metadata[META]
     values = [int(v) for v in np.unique(np.asarray(layer.data)) if v]
     text = (f"{Path(meta['mask']).name}: labels {', '.join(map(str, values)) or 'none'} on "
             f"{layer.name.rsplit(' on ', 1)[-1]}.")

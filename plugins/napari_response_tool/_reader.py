@@ -1,11 +1,18 @@
-"""npe2 reader for DICOM folders and files.
+"""npe2 reader for DICOM folders and files (File ▸ Open, drag and drop, ``viewer.open(path,
+plugin="response-tool")``).
 
-``napari_get_reader`` answers quickly from the first bytes of a few files and returns ``None`` (never
-raises) for anything that is not DICOM, so napari can try its other readers. For a folder holding
-several series, the reader opens the reading pair of the earliest study — the arterial and
-portal-venous series when the phases are detected, otherwise every series of that study — and, in a
-viewer, docks the Patient panel with the folder open: its tree is the series picker (every study
-and series with its detected phase; double-click or "Load selected" opens others).
+The manifest claims folders and DICOM file names only (``*.dcm``, ``*.dicom``, ``*.ima``,
+``DICOMDIR``; npe2 lower-cases the extension, so ``*.DCM`` and ``*.IMA`` match too): napari's own
+readers keep every other file. A folder cannot be told apart by its name (npe2 offers every reader
+that accepts folders), so ``napari_get_reader`` answers quickly from the first bytes of a few files
+and returns ``None`` (never raises) for anything that is not DICOM, so napari can try its other
+readers. A ``DICOMDIR`` opens the folder it indexes. For a folder holding several series, the reader
+opens the reading pair of the earliest study — the arterial and portal-venous series when the phases
+are detected, otherwise every series of that study — with the layers made exactly as the Patient
+panel makes them (:func:`~napari_response_tool._layers.volume_layer_data`: the same
+:class:`~napari_response_tool._layers.ImageRecord`, volume included), and, in a viewer, docks the
+Patient panel with the folder open: its tree is the series picker (every study and series with its
+detected phase; double-click or "Load selected" opens others).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 from response_tool.domain.vocabulary import Phase
 from response_tool.io import StudyInfo, load_series, scan_dicom
 
-from ._layers import volume_layer_data
+from ._layers import stacking_key, volume_layer_data
 
 ReaderFunction = Callable[[Any], list[tuple[Any, dict[str, Any], str]]]
 
@@ -36,6 +43,10 @@ def _looks_like_dicom_file(path: Path) -> bool:
     except OSError:
         return False
     return len(head) == 132 and head[128:132] == b"DICM"
+
+
+def _is_dicomdir(path: Path) -> bool:
+    return path.name.upper() == "DICOMDIR" and path.is_file()
 
 
 def _looks_like_dicom(path: Path) -> bool:
@@ -73,14 +84,18 @@ def read_dicom(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
     """Load the reading series of the earliest study under ``path`` as image layers in millimetres."""
     if isinstance(path, (list, tuple)):
         path = path[0]
-    scan = scan_dicom(path)
+    root = Path(os.fspath(path))
+    if _is_dicomdir(root):  # the index of a medium: open the folder it indexes
+        root = root.parent
+    scan = scan_dicom(root)
     study = min(scan.studies, key=lambda s: (s.study_date is None, s.study_date or 0))
     chosen = reading_series(study)
-    layers = [volume_layer_data(load_series(s)) for s in chosen]
+    # stacked as the Patient panel stacks them: the arterial phase on top for reading
+    layers = [volume_layer_data(load_series(s))
+              for s in sorted(chosen, key=lambda s: stacking_key(s.phase.phase))]
     if sum(len(s.series) for s in scan.studies) > len(chosen):
-        show_series_picker(path)
-    # the last layer added is drawn on top: keep the arterial phase on top for reading.
-    return layers[::-1]
+        show_series_picker(root)
+    return layers
 
 
 def show_series_picker(path: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from napari_response_tool._layers import WINDOW_PRESETS, placement_kwargs, volume_layer_data
@@ -85,3 +87,137 @@ def test_opening_a_patient_folder_in_the_viewer_docks_the_series_picker(make_nap
     follow_up = panel.tree.topLevelItem(1)
     panel.load_items([follow_up.child(0)])
     assert len(viewer.layers) == 3
+
+
+# -- one image record for both loaders (issue 23, item 9) ---------------------------------------
+
+def _split(layer):
+    """A layer's record as stored (without its volume) and the volume it holds."""
+    meta = dict(layer.metadata["response_tool"])
+    return meta, meta.pop("volume", None)
+
+
+def _split_tuple(layer_data):
+    """The record (without its volume) and the volume of a reader's ``LayerDataTuple``."""
+    meta = dict(layer_data[1]["metadata"]["response_tool"])
+    return meta, meta.pop("volume", None)
+
+
+def _by_series(layers):
+    return {layer.metadata["response_tool"]["series_instance_uid"]: layer for layer in layers}
+
+
+def test_a_series_opened_with_file_open_or_the_patient_panel_gets_the_same_record(
+        make_napari_viewer, qtbot, phantom_dir):
+    """The reader (File ▸ Open) and the Patient panel (at once, and in the background with the
+    displayed slice first) make the same layer for the same series: name, placement, window and
+    record, the loaded volume included (click-to-measure, masks and registration need it)."""
+    from napari_response_tool._context import ViewerContext
+
+    viewer = make_napari_viewer()
+    opened = viewer.open(str(phantom_dir / "RT-PHANTOM-001"), plugin="response-tool")
+    panel = ViewerContext.of(viewer).patient_panel  # docked by the reader
+    baseline = panel.studies()[0]
+    panel.load_study(baseline)
+    now = list(viewer.layers)[len(opened):]
+    worker = panel.load_study_async(baseline)
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    background = list(viewer.layers)[len(opened) + len(now):]
+    assert [x.metadata["response_tool"]["phase"] for x in opened] == ["portal-venous", "arterial"]
+    reader = _by_series(opened)
+    for loaded in (now, background):
+        assert [x.metadata["response_tool"]["phase"] for x in loaded] == [
+            "portal-venous", "arterial"]  # stacked alike: arterial on top
+        for uid, layer in _by_series(loaded).items():
+            ours, theirs = reader[uid], layer
+            (meta_a, volume_a), (meta_b, volume_b) = _split(ours), _split(theirs)
+            assert meta_a == meta_b
+            for lay, volume in ((ours, volume_a), (theirs, volume_b)):
+                assert volume is not None and np.array_equal(volume.array, lay.data)
+            assert meta_a["partial"] is False
+            assert ours.name == re.sub(r" \[\d+\]$", "", theirs.name)  # napari's " [1]"
+            assert tuple(ours.scale) == pytest.approx(tuple(theirs.scale))
+            assert tuple(ours.translate) == pytest.approx(tuple(theirs.translate))
+            assert tuple(ours.contrast_limits) == pytest.approx(tuple(theirs.contrast_limits))
+            from napari_response_tool._layers import ImageRecord
+
+            assert ImageRecord.of(ours) == ImageRecord.of(theirs) is not None
+
+
+def test_click_to_measure_and_masks_find_a_series_opened_with_file_open(make_napari_viewer,
+                                                                         phantom_dir, tmp_path):
+    """A read over the studies the reader docked: the layers File ▸ Open made are the read's
+    images (not loaded again), the current image, and what a click measures on."""
+    import json
+
+    from napari_response_tool._context import ViewerContext
+    from napari_response_tool._masks import series_shown
+
+    gt = json.loads((phantom_dir / "ground_truth.json").read_text())
+    viewer = make_napari_viewer()
+    opened = viewer.open(str(phantom_dir / "RT-PHANTOM-001"), plugin="response-tool")
+    context = ViewerContext.of(viewer)
+    patient = context.patient_panel
+    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading")
+    reading.start("RT-PHANTOM-001", patient.studies(), tmp_path / "reads.sqlite",
+                  reader_id="R1", load_study=patient.load_study)
+    baseline = reading.session.baseline
+    assert context.images(baseline) == opened  # the read's images: nothing loaded twice
+    assert context.current_image().layer is opened[-1]  # the arterial one, on top
+    assert context.current_image().phase == "arterial"
+    assert reading.add_lesion("target", "liver") == "T1"
+    t1 = gt["lesions"][0]["timepoints"][0]
+    seed = np.asarray(t1["center_xyz_mm"], dtype=float)[::-1]
+    viewer.dims.set_point(0, float(seed[0]))
+    lines = reading.station.propose_at(seed)
+    assert "long" in lines, reading.problem_label.text()
+    assert float(np.linalg.norm(lines["long"][1] - lines["long"][0])) == pytest.approx(
+        t1["long_axis_mm"], abs=3.0)
+    # registration takes both phases' volumes; a mask of a series goes on its layer
+    assert set(reading.hanging.volumes(baseline)) == {"arterial", "portal-venous"}
+    pv_uid = gt["timepoints"][0]["series"]["portal-venous"]["series_instance_uid"]
+    assert series_shown(viewer, pv_uid)
+
+
+def test_a_dicomdir_opens_the_folder_it_indexes(phantom_dir, tmp_path):
+    """File ▸ Open on a DICOMDIR (matched by the manifest where names are case-insensitive) opens
+    the series it indexes, as opening its folder does."""
+    from pydicom.fileset import FileSet
+
+    from response_tool.io import scan_dicom
+
+    study = min(scan_dicom(phantom_dir / "RT-PHANTOM-001").studies, key=lambda s: s.study_date)
+    fs = FileSet()
+    for series in study.series:
+        for f in series.files:
+            fs.add(f)
+    fs.write(tmp_path / "media")
+    dicomdir = tmp_path / "media" / "DICOMDIR"
+    reader = napari_get_reader(str(dicomdir))
+    assert reader is read_dicom
+    layers = reader(str(dicomdir))
+    folder = read_dicom(str(tmp_path / "media"))
+    assert [_split_tuple(t)[0] for t in layers] == [_split_tuple(t)[0] for t in folder]
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(layers, folder, strict=True))
+    assert [_split_tuple(t)[0]["phase"] for t in layers] == ["portal-venous", "arterial"]
+
+
+def test_the_image_record_round_trips_through_layer_metadata(shared_data):
+    """What ``volume_layer_data`` writes is what ``ImageRecord.of`` reads back; a mask's metadata
+    or a layer the plugin did not make has no image record."""
+    from napari.layers import Image, Labels
+    from napari_response_tool._layers import ImageRecord
+
+    from response_tool.io import load_series, scan_dicom
+
+    (series,) = scan_dicom(shared_data / "dcmqi-ct-3slice-liver").series
+    volume = load_series(series)
+    data, kwargs, _ = volume_layer_data(volume, window="abdomen")
+    record = ImageRecord.of(Image(data, **kwargs))
+    assert record == ImageRecord.of_volume(volume, "abdomen")
+    assert record.volume is volume and record.partial is False and record.is_ct
+    assert record.series_instance_uid == series.series_instance_uid
+    assert ImageRecord.of(Image(data)) is None
+    assert ImageRecord.of(Labels(np.zeros((3, 4, 4), np.uint8), metadata={"response_tool": {
+        "mask": "m.nii", "notes": [], "series_instance_uid": series.series_instance_uid}})) is None

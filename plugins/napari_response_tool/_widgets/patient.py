@@ -29,11 +29,17 @@ from qtpy.QtWidgets import (
 )
 
 from response_tool.domain.errors import ResponseToolError
-from response_tool.domain.vocabulary import Phase
 from response_tool.io import PHASES, DicomScan, SeriesInfo, StudyInfo, load_series, scan_dicom
 
 from .._context import ViewerContext
-from .._layers import DEFAULT_WINDOW, WINDOW_PRESETS, volume_layer_data
+from .._layers import (
+    DEFAULT_WINDOW,
+    WINDOW_PRESETS,
+    ImageRecord,
+    complete_layer,
+    stacking_key,
+    volume_layer_data,
+)
 from .._loading import load_steps
 from .._reader import reading_series
 
@@ -80,10 +86,6 @@ class _Progress(QObject):
     """Carries a worker thread's progress (description, done, total) to the UI thread."""
 
     moved = Signal(str, int, int)
-
-
-#: stacking order of the phases (the last layer added is drawn on top)
-_ORDER = {Phase.PORTAL_VENOUS: 0, Phase.ARTERIAL: 1}
 
 
 class PatientPanel(QWidget):
@@ -315,8 +317,8 @@ class PatientPanel(QWidget):
 
         if self.closed:
             return None
-        ordered = sorted(series, key=lambda s: _ORDER.get(s.phase.phase, -1))
-        shown = [x for x in self.viewer.layers if "response_tool" in getattr(x, "metadata", {})]
+        ordered = sorted(series, key=lambda s: stacking_key(s.phase.phase))
+        shown = [x for x in self.viewer.layers if ImageRecord.of(x) is not None]
         z = float(self.viewer.dims.point[0]) if shown else None
         window = self.window_box.currentText()
         self.progress_bar.setRange(0, max(1, sum(s.n_slices for s in ordered)))
@@ -352,17 +354,13 @@ class PatientPanel(QWidget):
             _notify_error(payload)
         elif what == "first":
             try:
-                layers[key] = self._add_volume(payload, window)
                 # one slice of it so far: nothing may measure or register on it yet
-                layers[key].metadata["response_tool"]["partial"] = True
+                layers[key] = self._add_volume(payload, window, partial=True)
                 self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
             finally:
                 self._shown.set()
         elif key in layers:  # the whole series in place of its displayed slice
-            layer = layers[key]
-            layer.data = payload.array
-            layer.metadata["response_tool"]["volume"] = payload
-            layer.metadata["response_tool"].pop("partial", None)
+            complete_layer(layers[key], payload)
         else:
             layers[key] = self._add_volume(payload, window)
             self.load_timing.setdefault("first_slice_s", time.perf_counter() - start)
@@ -386,13 +384,13 @@ class PatientPanel(QWidget):
         if done is not None:
             done()
 
-    def _add_volume(self, volume: Any, window: str) -> Any:
-        """One loaded series as an image layer in millimetres (warnings in its name)."""
-        data, kwargs, _ = volume_layer_data(volume, window=window)
+    def _add_volume(self, volume: Any, window: str, partial: bool = False) -> Any:
+        """One loaded series as an image layer in millimetres, made as the File ▸ Open reader
+        makes it (:func:`~napari_response_tool._layers.volume_layer_data`: warnings in its name,
+        its record with the volume for click-to-measure)."""
+        data, kwargs, _ = volume_layer_data(volume, window=window, partial=partial)
         if volume.warnings:  # e.g. missing slices resampled: every number from it carries it
-            kwargs["name"] = f"{kwargs['name']} ⚠"
             _notify_warning(f"{volume.series.description}: " + "; ".join(volume.warnings))
-        kwargs["metadata"]["response_tool"]["volume"] = volume  # for click-to-measure
         return self.viewer.add_image(data, **kwargs)
 
     def load_series(self, series: list[SeriesInfo]) -> None:
@@ -400,7 +398,7 @@ class PatientPanel(QWidget):
         background: :meth:`load_series_async`)."""
         window = self.window_box.currentText()
         warned: list[str] = []
-        for s in sorted(series, key=lambda s: _ORDER.get(s.phase.phase, -1)):
+        for s in sorted(series, key=lambda s: stacking_key(s.phase.phase)):
             self.status.setText(f"Loading {s.description} ({s.n_slices} slices) …")
             try:
                 volume = load_series(s)
@@ -418,9 +416,9 @@ class PatientPanel(QWidget):
         """Apply a window preset to every image layer loaded from DICOM."""
         limits = WINDOW_PRESETS[name].contrast_limits
         for layer in self.viewer.layers:
-            meta = getattr(layer, "metadata", {}).get("response_tool")
+            record = ImageRecord.of(layer)
             # CT windows only on CT: MR keeps the window from its own statistics
-            if meta is not None and (meta.get("modality") or "CT").upper() == "CT":
+            if record is not None and record.is_ct:
                 layer.contrast_limits = limits
 
     def _set_grid(self, on: bool) -> None:
