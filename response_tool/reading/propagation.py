@@ -33,6 +33,8 @@ import SimpleITK as sitk
 from response_tool.domain.errors import ResponseToolError
 from response_tool.io.volume import Volume
 
+from .events import RegistrationSaved
+
 #: Intensity window (HU) the metric sees: soft tissue, contrast, without bone and air extremes.
 CLAMP_HU = (-200.0, 300.0)
 SHRINK = (2, 1)
@@ -193,6 +195,7 @@ class Propagating:
     read: Any
     dates: list[str]
     current: str
+    events: Any
 
     def register(self, date: str, baseline: Volume, followup: Volume) -> Registration:
         """Register the follow-up at ``date`` to the baseline and save it with the read."""
@@ -215,6 +218,7 @@ class Propagating:
             registration = dataclasses.replace(registration, located=old.located)
         self.store.set_registration(self.key, date, registration, expect=self.version)
         self.wrote_through_store()  # type: ignore[attr-defined]
+        self.events.registration.emit(RegistrationSaved(date))
         return registration
 
     def registration(self, date: str) -> Registration | None:

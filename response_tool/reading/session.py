@@ -49,6 +49,14 @@ from . import rules
 from ._history import Edit
 from ._lesion_masks import KEEP, LesionSegmentation
 from ._rows import measurement_params
+from .events import (
+    LesionsChanged,
+    MeasurementChanged,
+    ResponsesChanged,
+    SessionEvents,
+    TimePointChanged,
+    read_changes,
+)
 from .lines import KINDS, LineRecord, accepted, line_changes
 from .propagation import Propagating
 from .store import ReadKey, ReadStore, next_lesion_id
@@ -101,6 +109,9 @@ class ReadingSession(Propagating):
     _timepoints: pd.DataFrame | None = field(default=None, repr=False)
     _result: AssessmentResult | None = field(default=None, repr=False)
     _baseline_cache: tuple[str, pd.DataFrame, list[str]] | None = field(default=None, repr=False)
+    #: what the session announces when it changes (:mod:`.events`): views subscribe to these
+    events: SessionEvents = field(default_factory=SessionEvents, init=False, repr=False,
+                                  compare=False)
 
     def __post_init__(self) -> None:
         if not self.dates:
@@ -116,8 +127,10 @@ class ReadingSession(Propagating):
     # -- the read ---------------------------------------------------------------------------
     def reload(self) -> None:
         """Read the read from the store again (after a change made elsewhere, e.g. a value taken
-        into the adjudicated read, or a write refused as another window changed it); recompute."""
+        into the adjudicated read, or a write refused as another window changed it); recompute.
+        Announced as ``reloaded`` (anything may have changed), then ``responses``."""
         self.read, self.version = self.store.load_versioned(self.key)
+        self.events.reloaded.emit()
         self.refresh()
 
     def wrote_through_store(self) -> None:
@@ -149,6 +162,8 @@ class ReadingSession(Propagating):
             timepoints = (*timepoints, TimePoint(date))
         self.read = replace(self.read, timepoints=timepoints,
                             measurements=kept + (() if m is None else (m,)))
+        if before != m:
+            self.events.measurement.emit(MeasurementChanged(lesion_id, date, before, m))
 
     def _change(self, lesion_id: str, date: str, label: str = "", segmentation: Any = KEEP,
                 **changes: Any) -> Measurement:
@@ -173,15 +188,28 @@ class ReadingSession(Propagating):
         undone, None when there is nothing to undo."""
         label = self.store.undo(self.key, expect=self.version)
         if label is not None:
-            self.reload()
+            self._reread()
         return label
 
     def redo(self) -> str | None:
         """Apply again the last edit undone (None: nothing to redo)."""
         label = self.store.redo(self.key, expect=self.version)
         if label is not None:
-            self.reload()
+            self._reread()
         return label
+
+    def _reread(self) -> None:
+        """The read again from the store after an undo / redo, announced as what changed (the
+        lesions and measurements the edit touched), not as a whole new read."""
+        before = self.read
+        self.read, self.version = self.store.load_versioned(self.key)
+        lesions, changes = read_changes(before.lesions, before.measurements,
+                                        self.read.lesions, self.read.measurements)
+        if lesions is not None:
+            self.events.lesions.emit(lesions)
+        for change in changes:
+            self.events.measurement.emit(change)
+        self.refresh()
 
     # -- time points ------------------------------------------------------------------------
     @property
@@ -191,7 +219,9 @@ class ReadingSession(Propagating):
     def go_to(self, date: str) -> None:
         if date not in self.dates:
             raise ResponseToolError(f"{date} is not a time point of this read")
-        self.current = date
+        previous, self.current = self.current, date
+        if previous != date:
+            self.events.time_point.emit(TimePointChanged(date, previous))
         self.refresh()
 
     # -- lesions ----------------------------------------------------------------------------
@@ -215,6 +245,7 @@ class ReadingSession(Propagating):
         self.wrote_through_store()
         self.read = replace(self.read, lesions=(*self.read.lesions,
                                                 Lesion(lesion_id, Role(role), organ, is_nodal)))
+        self.events.lesions.emit(LesionsChanged(added=(lesion_id,)))
         if role != Role.TARGET:  # seen now; a size may follow
             self._put(Measurement(lesion_id, self.current, Status.PRESENT), join=True)
         self.refresh()
@@ -229,9 +260,13 @@ class ReadingSession(Propagating):
                                   for m in self.read.measurements if m.lesion_id == lesion_id])
         self.store.delete_lesion(self.key, lesion_id, expect=self.version, edit=edit)
         self.wrote_through_store()
+        gone = [m for m in self.read.measurements if m.lesion_id == lesion_id]
         self.read = replace(
             self.read, lesions=tuple(x for x in self.read.lesions if x.lesion_id != lesion_id),
             measurements=tuple(m for m in self.read.measurements if m.lesion_id != lesion_id))
+        for m in gone:
+            self.events.measurement.emit(MeasurementChanged(lesion_id, m.date, m, None))
+        self.events.lesions.emit(LesionsChanged(removed=(lesion_id,)))
         self.refresh()
 
     # -- measurements -----------------------------------------------------------------------
@@ -375,6 +410,7 @@ class ReadingSession(Propagating):
         self.warnings = [*self._baseline_checks(), *self._new_lesion_checks(),
                          *rules.drawing_warnings(self.read)]
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
+        self.events.responses.emit(ResponsesChanged(self.current, self.last_update_ms))
 
     @property
     def result(self) -> AssessmentResult | None:
