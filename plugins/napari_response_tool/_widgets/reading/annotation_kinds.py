@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from response_tool.domain.model import Measurement
 from response_tool.domain.vocabulary import DiameterKind, Role
 from response_tool.reading.session import LineRecord
+
+from ..._batch import set_visible
 
 if TYPE_CHECKING:
     from ..._context import CurrentImage
@@ -86,9 +89,16 @@ class LayerKind(ABC):
         """The layer of ``date`` (created on first use, wired to the one handler)."""
         if date not in self.layers:
             layer = self._create(date)
+            # another time point's layer is made hidden: showing it for a moment costs a redraw
+            set_visible(layer, date == self.owner.session.current)
             layer.events.data.connect(lambda event, d=date: self.owner.on_data(self, d, event))
             self.layers[date] = layer
         return self.layers[date]
+
+    def _remove(self, layer: Any, indices: list[int]) -> None:
+        if indices:
+            layer.selected_data = set(indices)
+            layer.remove_selected()
 
     # -- what a kind says ------------------------------------------------------------------
     @abstractmethod
@@ -128,6 +138,11 @@ class LayerKind(ABC):
     @abstractmethod
     def forget(self, date: str, item: Item) -> None:
         """The reader deleted the item: the session forgets it."""
+
+    @abstractmethod
+    def sync(self, date: str, lesion_id: str, m: Measurement | None) -> None:
+        """Make ``date``'s layer show ``lesion_id``'s items as ``m`` says (None: none), touching
+        only the items that differ (an item drawn by the reader and just stored stays)."""
 
 
 class Lines(LayerKind):
@@ -203,6 +218,26 @@ class Lines(LayerKind):
     def forget(self, date: str, item: Item) -> None:
         self.owner.session.clear_diameter(item[0], item[1], date)
 
+    def sync(self, date: str, lesion_id: str, m: Measurement | None) -> None:
+        layer = self.layer(date)
+        want = {} if m is None else {str(k): m.endpoints(k) for k in DiameterKind
+                                     if m.endpoints(k)}
+        stale = []
+        for i in range(len(layer.data)):
+            lid, kind = self.item(layer, i)
+            if lid != lesion_id:
+                continue
+            ends = want.get(kind)
+            if ends is not None and np.allclose(self.coords(layer, i),
+                                                np.asarray(ends, dtype=float), atol=1e-6):
+                del want[kind]  # on the canvas as stored
+            else:
+                stale.append(i)
+        self._remove(layer, stale)
+        for kind, ends in want.items():
+            self.put(date, lesion_id, kind, ends)
+        self.relabel(layer)
+
 
 class Marks(LayerKind):
     """Non-target and new lesions: a points layer of marks per time point."""
@@ -270,6 +305,24 @@ class Marks(LayerKind):
 
     def forget(self, date: str, item: Item) -> None:
         self.owner.session.clear_point(item[0], date)
+
+    def sync(self, date: str, lesion_id: str, m: Measurement | None) -> None:
+        layer = self.layer(date)
+        want = None if m is None or not m.mark_point else np.asarray(m.mark_point, dtype=float)
+        kept = None
+        stale = []
+        for i in range(len(layer.data)):
+            if self.item(layer, i)[0] != lesion_id:
+                continue
+            if want is not None and kept is None and np.allclose(self.coords(layer, i), want,
+                                                                  atol=1e-6):
+                kept = i
+            else:
+                stale.append(i)
+        self._remove(layer, stale)
+        if want is not None and kept is None:
+            self.put(date, lesion_id, want)
+        self.relabel(date)
 
 
 #: the lines' canvas labels: large enough to read beside a lesion at the body's zoom

@@ -11,6 +11,11 @@ napari's :class:`~napari.layers.base._base_constants.ActionType`:
   (a whole-data assignment names every item; one recompute per item that really moved);
 * ``REMOVING`` then ``REMOVED`` — items deleted: the session forgets those diameters / marks.
 
+The other way, the layers follow the session's events (:mod:`response_tool.reading.events`): a
+measurement added, changed or removed by anything but a drawing on the canvas (an undo, a redo,
+an accepted proposal, a status) changes only that lesion's items at that date
+(:meth:`Annotations.on_measurement`); a read re-read from the store is restored whole.
+
 Also here: restoring a read's lines and marks, showing one time point, jumping to a lesion.
 """
 
@@ -23,8 +28,10 @@ from napari.layers.base._base_constants import ActionType
 
 from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.vocabulary import DiameterKind
+from response_tool.reading.events import MeasurementChanged
 from response_tool.reading.session import ReadingSession
 
+from ..._batch import batched, set_visible
 from .annotation_kinds import Item, LayerKind, Lines, Marks
 
 if TYPE_CHECKING:
@@ -65,7 +72,6 @@ class Annotations:
                 for item in self._removing:
                     kind.forget(date, item)
                 self._removing = []
-                self.panel.update_views()
 
     def _adopt(self, kind: LayerKind, date: str, layer: Any, index: int) -> None:
         """The item just added belongs to the selected lesion and replaces its earlier one."""
@@ -110,7 +116,6 @@ class Annotations:
         finally:
             self._syncing = False
         self.panel.say(message)
-        self.panel.update_views()
 
     def _remove(self, layer: Any, index: int) -> None:
         self._syncing = True
@@ -120,31 +125,44 @@ class Annotations:
         finally:
             self._syncing = False
 
+    # -- the session's changes on the canvas ------------------------------------------------
+    def on_measurement(self, change: MeasurementChanged) -> None:
+        """A measurement changed in the session: only that lesion's items at that date follow."""
+        syncing, self._syncing = self._syncing, True
+        try:
+            with batched(self.panel.viewer):
+                self.lines.sync(change.date, change.lesion_id, change.after)
+                self.marks.sync(change.date, change.lesion_id, change.after)
+        finally:
+            self._syncing = syncing
+
     # -- the read's items on the canvas ------------------------------------------------------
     def restore(self) -> None:
-        """Every stored line and mark, back on its time point's layer, exactly."""
+        """Every stored line and mark, back on its time point's layer, exactly (opening a read,
+        or a read re-read from the store)."""
         session = self.session
         modes = {id(x): x.mode for x in [*self.lines.layers.values(), *self.marks.layers.values()]}
         self._syncing = True
         try:
-            for date in session.dates:
-                self.lines.clear(self.lines.layer(date))
-            for date in session.dates:
-                self.marks.clear(self.marks.layer(date))
-            for m in session.read.measurements:
-                for kind in DiameterKind:
-                    ends = m.endpoints(kind)
-                    if ends:
-                        self.lines.put(m.date, m.lesion_id, kind, ends)
-                if m.mark_point:
-                    self.marks.put(m.date, m.lesion_id, m.mark_point)
-            for date in session.dates:
-                self.marks.relabel(date)
+            with batched(self.panel.viewer):
+                for date in session.dates:
+                    self.lines.clear(self.lines.layer(date))
+                for date in session.dates:
+                    self.marks.clear(self.marks.layer(date))
+                for m in session.read.measurements:
+                    for kind in DiameterKind:
+                        ends = m.endpoints(kind)
+                        if ends:
+                            self.lines.put(m.date, m.lesion_id, kind, ends)
+                    if m.mark_point:
+                        self.marks.put(m.date, m.lesion_id, m.mark_point)
+                for date in session.dates:
+                    self.marks.relabel(date)
         finally:
             self._syncing = False
         for layer in [*self.lines.layers.values(), *self.marks.layers.values()]:
             if id(layer) in modes and layer.mode != modes[id(layer)]:
-                layer.mode = modes[id(layer)]  # an undo does not end the reader's drawing
+                layer.mode = modes[id(layer)]  # a re-read does not end the reader's drawing
         self.show_date()
 
     def add_mark(self, lesion_id: str, point_mm: Any) -> None:
@@ -152,21 +170,27 @@ class Annotations:
         self.panel.select_lesion(lesion_id)
         self.marks.layer(self.session.current).add(np.asarray([point_mm], dtype=float))
 
-    def show_date(self) -> None:
-        """The current time point's lines, marks and images; other time points hidden."""
+    def show_date(self, images: bool = True) -> None:
+        """The current time point's lines, marks and (``images``) images; other time points
+        hidden (only the layers whose visibility changes are touched, in one scene update).
+        Switching time point, the hanging protocol shows the images of both panes: they are
+        left to it, so none is hidden here and shown again there."""
         context = self.panel.context
         date = self.session.current
         context.ensure_images(date)
-        for d, layer in [*self.lines.layers.items(), *self.marks.layers.items()]:
-            layer.visible = d == date
-        if context.studies:
-            current = {id(x) for x in context.images(date)}
-            for layer in context.images():
-                layer.visible = id(layer) in current
         viewer = self.panel.viewer
-        for layer in [*self.marks.layers.values(), *self.lines.layers.values()]:  # on top
-            index = list(viewer.layers).index(layer)
-            viewer.layers.move(index, len(viewer.layers))
+        with batched(viewer):
+            for d, layer in [*self.lines.layers.items(), *self.marks.layers.items()]:
+                set_visible(layer, d == date)
+            if images and context.studies:
+                current = {id(x) for x in context.images(date)}
+                for layer in context.images():
+                    set_visible(layer, id(layer) in current)
+            ours = [*self.marks.layers.values(), *self.lines.layers.values()]
+            for layer in ours:  # on top, moved only when not there yet
+                index = list(viewer.layers).index(layer)
+                if index < len(viewer.layers) - len(ours):
+                    viewer.layers.move(index, len(viewer.layers))
 
     def jump_to(self, lesion_id: str, date: str | None = None) -> None:
         """Move the slice to where the lesion was measured (at ``date``, default the current)."""

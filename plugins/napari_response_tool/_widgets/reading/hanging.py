@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from response_tool.domain.vocabulary import DiameterKind, Phase
+from response_tool.reading.events import MeasurementChanged, RegistrationSaved
 
+from ..._batch import batched, set_visible
 from ..._context import unwrap
 from ..._hanging import (
     grid_order,
@@ -115,10 +117,36 @@ class HangingProtocol:
 
     # -- laying out the panes ------------------------------------------------------------------
     def apply(self) -> None:
-        """Lay out the panes for the current time point (one pane at the baseline or when off)."""
-        panel, session = self.panel, self.panel.session
-        if session is None:
+        """Lay out the panes for the current time point (one pane at the baseline or when off):
+        the layers moved and hidden in one scene update, then the grid (napari must not change
+        its panes inside a batch: their overlays would be placed in panes not built yet)."""
+        if self.panel.session is None:
             return
+        with batched(self.viewer):
+            stride = self._lay_out()
+        grid = self.viewer.canvas.grid
+        if stride is None:
+            if grid.enabled and tuple(grid.shape) == (1, 2):
+                grid.enabled = False
+                grid.shape = (-1, -1)
+                grid.stride = 1
+                self.viewer.reset_view()
+        else:
+            # a fixed shape: napari rebuilds its panes whenever the grid's shape changes, and a
+            # pane built while the layers are being moved starts with a degenerate size (napari
+            # 0.9: the view came up ~100x zoomed in); other panels' visible layers share the panes
+            if tuple(grid.shape) != (1, 2):
+                grid.shape = (1, 2)
+            if grid.stride != stride:
+                grid.stride = stride
+            if not grid.enabled:
+                grid.enabled = True
+                self.viewer.reset_view()
+        self._show_phase()
+
+    def _lay_out(self) -> int | None:
+        """Place, hide and order the layers; the grid's stride for two panes (None: one)."""
+        panel, session = self.panel, self.panel.session
         context, current = panel.context, session.current
         on = panel.hanging_box.isChecked()
         prior = prior_date(session.dates, current, panel.prior_box.currentText()) if on else None
@@ -134,14 +162,12 @@ class HangingProtocol:
         if prior is None:
             self._place(list(context.images()), np.zeros(3))
             if self._prior_lines is not None:
-                self._prior_lines.visible = False
-            if self.viewer.canvas.grid.enabled and tuple(self.viewer.canvas.grid.shape) == (1, 2):
-                self.viewer.canvas.grid.enabled = False
-                self.viewer.canvas.grid.shape = (-1, -1)
-                self.viewer.canvas.grid.stride = 1
-                self.viewer.reset_view()
-            self._show_phase()
-            return
+                set_visible(self._prior_lines, False)
+            shown = {_key(x) for x in current_images}
+            for layer in context.images():  # one pane: only the current study's images
+                if _key(layer) not in shown:
+                    set_visible(layer, False)
+            return None
         prior_images = sorted(context.images(prior), key=_phase_order)
         self.shift = self._shift(prior, current)
         prior_keys = {_key(x) for x in prior_images}
@@ -161,21 +187,22 @@ class HangingProtocol:
         in_panes = {_key(x) for x in [*left, *right]}
         hidden = [x for x in self.viewer.layers if _key(x) in ours and _key(x) not in in_panes]
         for layer in hidden:
-            layer.visible = False
+            set_visible(layer, False)
         others = [x for x in self.viewer.layers if _key(x) not in ours]
         plan = grid_order(left, right, hidden, others, pad=self._pad)
         self._reorder(plan.order)
-        grid = self.viewer.canvas.grid
-        # a fixed shape: napari rebuilds its panes whenever the grid's shape changes, and a pane
-        # built while the layers are being moved starts with a degenerate size (napari 0.9:
-        # the view came up ~100x zoomed in); other panels' visible layers share the panes
-        if tuple(grid.shape) != (1, 2):
-            grid.shape = (1, 2)
-        grid.stride = plan.stride
-        if not grid.enabled:
-            grid.enabled = True
-            self.viewer.reset_view()
-        self._show_phase()
+        return plan.stride
+
+    # -- the session's events ------------------------------------------------------------------
+    def on_measurement(self, change: MeasurementChanged) -> None:
+        """A measurement of the prior changed (an undo reaching back to it): its read-only lines
+        follow. The current study's lines are the annotation layers' (:mod:`.annotations`)."""
+        if self.prior is not None and change.date == self.prior and self._prior_lines is not None:
+            self._fill_prior_lines(self.prior)
+
+    def on_registration(self, saved: RegistrationSaved) -> None:
+        """A registration was saved (in the background, or a correction): the prior follows."""
+        self.reshift()
 
     def reshift(self) -> None:
         """A registration came in: only the prior's shift changes (its images and read-only
@@ -261,7 +288,7 @@ class HangingProtocol:
             chosen = [x for x in images if _meta(x).get("phase") == self.phase] or images[-1:]
             shown = {_key(x) for x in chosen}
             for layer in images:
-                layer.visible = _key(layer) in shown
+                set_visible(layer, _key(layer) in shown)
         self._update_texts()
 
     # -- the prior's lines (read-only) ---------------------------------------------------------
@@ -297,7 +324,7 @@ class HangingProtocol:
             layer.translate = tuple(self.shift)
         finally:
             self._filling = False
-        layer.visible = True
+        set_visible(layer, True)
         return layer
 
     def _prior_edited(self, event: Any) -> None:

@@ -19,6 +19,8 @@ import numpy as np
 
 from response_tool.domain.errors import ResponseToolError
 
+from ..._batch import set_visible
+
 if TYPE_CHECKING:
     from .panel import ReadingPanel
 
@@ -111,7 +113,7 @@ class Locator:
         panel.viewer.scene.camera.center = tuple(float(v) for v in point)
         layer = self.marker_layer_for_drawing()
         layer.data = point[None, :]
-        layer.visible = True
+        set_visible(layer, True)
         panel.hanging.apply()  # the marker goes in the current study's pane
 
     # -- the marker ----------------------------------------------------------------------------
@@ -131,7 +133,7 @@ class Locator:
 
     def hide_marker(self) -> None:
         if self._layer is not None and self._layer in self.panel.viewer.layers:
-            self._layer.visible = False
+            set_visible(self._layer, False)
 
     # -- one-click correction ------------------------------------------------------------------
     def start_correct(self) -> None:

@@ -186,11 +186,37 @@ class ReadingPanel(ReadingLayout):
                 store.add_timepoint(key, s.study_date, s.study_instance_uid)
         session = ReadingSession(store, key, dates)
         self.set_dates(session.dates)
+        self._follow(session)
         self.context.open_read(session, studies, load_study)
         self.annotations.restore()
         self.hanging.apply()
         self.update_views()
         return session
+
+    def _follow(self, session: ReadingSession) -> None:
+        """The views follow ``session``'s events (:mod:`response_tool.reading.events`) — and no
+        longer those of the read open before (another reader's, another patient's)."""
+        old = self.session
+        if old is not None and old is not session:
+            for signal, slot in self._subscriptions(old):
+                signal.disconnect(slot, missing_ok=True)
+        for signal, slot in self._subscriptions(session):
+            signal.connect(slot)
+
+    def _subscriptions(self, session: ReadingSession) -> list[tuple[Any, Any]]:
+        """Who listens to what (docs/design.md, "The reading session's events")."""
+        events = session.events
+        return [(events.measurement, self.annotations.on_measurement),
+                (events.measurement, self.hanging.on_measurement),
+                (events.reloaded, self.annotations.restore),
+                (events.responses, self._on_responses),
+                (events.registration, self.hanging.on_registration)]
+
+    def _on_responses(self, _event: Any = None) -> None:
+        """The responses were recomputed (after any change): the table, the responses, the
+        messages and the undo / redo buttons."""
+        self.update_views()
+        self.station.show_buttons()
 
     def open_from_patient_panel(self) -> ReadingSession | None:
         """Start (or resume) this reader's read of the patient open in the Patient panel, saved in
@@ -223,9 +249,7 @@ class ReadingPanel(ReadingLayout):
         taken into the adjudicated read) and redraw its lines."""
         if self.session is None:
             return
-        self.session.reload()
-        self.annotations.restore()
-        self.update_views()
+        self.session.reload()  # announced: the lines are restored, the table redrawn
         self.context.session_changed()
 
     # -- actions ----------------------------------------------------------------------------
@@ -242,7 +266,6 @@ class ReadingPanel(ReadingLayout):
         except ResponseToolError as exc:
             self.say(str(exc))
             return None
-        self.update_views()
         self.select_lesion(lesion_id)
         self.say(f"{lesion_id} added: draw its {'short' if nodal else 'long'} axis")
         self.set_kind(DiameterKind.SHORT if nodal and role == Role.TARGET else DiameterKind.LONG)
@@ -262,7 +285,6 @@ class ReadingPanel(ReadingLayout):
         except ResponseToolError as exc:
             self.say(str(exc))
             return
-        self.update_views()
         self.select_lesion(lesion_id)
 
     def add_mark(self, lesion_id: str, point_mm: Any) -> None:
@@ -271,12 +293,11 @@ class ReadingPanel(ReadingLayout):
 
     def go_to(self, date: str) -> None:
         session = self.context.require_session()
-        session.go_to(date)
+        session.go_to(date)  # announced: the table and the responses follow
         self.locator.hide_marker()
         self.show_date(session.dates.index(date))
-        self.annotations.show_date()
+        self.annotations.show_date(images=False)  # the panes' images: the hanging protocol's
         self.hanging.apply()
-        self.update_views()
         lesion_id = self.selected_lesion()
         if lesion_id is not None:  # the selected lesion stays in view at the new time point
             self.locator.follow(lesion_id)

@@ -125,7 +125,8 @@ class Registrar:
             except ResponseToolError as exc:  # the read changed in another window meanwhile
                 self.panel.say(f"{date}: the registration was not saved — {exc}")
                 return
-        self.panel.hanging.reshift()  # the prior onto the same anatomy
+        # (the session announces the saved registration: the prior pane moves onto the same
+        # anatomy, HangingProtocol.on_registration)
         self.panel.say(f"{date} registered to the baseline in {seconds:.1f} s "
                        f"({registration.method})")
         for call in waiting:

@@ -1,8 +1,9 @@
 """The reading station's operations beyond drawing: undo / redo, click-to-measure proposals and
 the predicted position of a lesion at follow-up — each a few calls into the core.
 
-* **Undo / redo** are the session's (store-backed: they survive a restart); after each the lines
-  and marks are restored from the read and every panel is told (``session_changed``).
+* **Undo / redo** are the session's (store-backed: they survive a restart); the session announces
+  what they changed (:mod:`response_tool.reading.events`), and only those lines, marks and table
+  rows follow — nothing is redrawn by hand here.
 * **Click-to-measure**: after *Measure* (button or key) the next click on the canvas is a seed;
   the core's ``response_tool.reading.measure.propose(volume, seed_zyx_mm, arterial)`` returns
   long, short and viable line endpoints (patient mm), which go on an ordinary editable shapes
@@ -33,6 +34,7 @@ from response_tool.domain.model import volumes_text
 from response_tool.domain.vocabulary import DiameterKind, Phase
 from response_tool.reading.session import LineRecord
 
+from ..._batch import set_visible
 from .annotation_kinds import COLORS, WIDTHS, lesion_labels
 
 if TYPE_CHECKING:
@@ -92,16 +94,6 @@ class Station:
         if label is None:
             panel.say(f"nothing to {which}")
             return None
-        active = panel.viewer.layers.selection.active
-        mode = getattr(active, "mode", None)
-        panel.annotations.restore()
-        panel.hanging.apply()
-        panel.update_views()
-        panel.context.session_changed()
-        if active is not None and active in panel.viewer.layers:  # the reader keeps drawing
-            panel.viewer.layers.selection.active = active
-            if mode is not None and active.mode != mode:
-                active.mode = mode
         panel.say(f"{which} {label}" if which == "redo" else f"undone: {label}")
         self.show_buttons()
         return label
@@ -195,6 +187,7 @@ class Station:
                       where: str = "") -> None:
         """Put proposed lines (kind → 2 endpoints, patient mm) on the editable proposals layer;
         the message says what the core says of ``proposal`` (:func:`proposal_text`)."""
+        placed = self._layer is not None and self._layer in self.panel.viewer.layers
         layer = self._proposal_layer()
         layer.data = []
         self.proposal = {str(k): np.asarray(v, dtype=float) for k, v in lines.items()}
@@ -205,8 +198,9 @@ class Station:
             layer.feature_defaults = {"kind": kind, "label": f"{label} ?" if label else ""}
             layer.add_lines([ends], edge_color=COLORS[DiameterKind(kind)],
                             edge_width=WIDTHS[DiameterKind(kind)])
-        layer.visible = True
-        self.panel.hanging.apply()  # the proposals go in the current study's pane
+        set_visible(layer, True)
+        if not placed:  # a new proposals layer goes into the current study's pane (once)
+            self.panel.hanging.apply()
         self.panel.say(proposal_text(lesion_id, self.proposal, proposal, where))
 
     @property
@@ -249,11 +243,8 @@ class Station:
             panel.say(str(exc))
             return []
         self._layer.data = []
-        self._layer.visible = False
+        set_visible(self._layer, False)
         self.proposal, self.found = {}, None
-        panel.annotations.restore()
-        panel.hanging.apply()
-        panel.update_views()
         kept = panel.session.segmentation(lesion_id) is not None
         panel.say(f"{lesion_id}: accepted {', '.join(lines)}"
                   + (f"; {m.volume_detail()}" if m.volume_mm3 is not None else "")

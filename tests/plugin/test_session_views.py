@@ -1,0 +1,118 @@
+"""The Reading panel's views follow the session's events (issue 23): an undo, a redo or a time
+point change, made with the reader's real keys, touches only the layers it changes — before, every
+undo cleared and redrew the lines and marks of every time point and laid the panes out again, and
+every time-point switch set the visibility of every layer (napari re-lays out its grid on each),
+which froze the window 1-2 s per action.
+
+Counted, not timed: the data and visibility events each layer receives during one action."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+
+from test_keys import _open, press  # noqa: E402
+
+from response_tool.reading.session import LineRecord  # noqa: E402
+
+
+class Events:
+    """How many data / visible events each layer of the viewer emits (by layer name)."""
+
+    def __init__(self, viewer, kind: str) -> None:
+        self.counts: dict[str, int] = {}
+        self.kind = kind
+        for layer in viewer.layers:
+            getattr(layer.events, kind).connect(
+                lambda _e, n=layer.name: self.counts.__setitem__(n, self.counts.get(n, 0) + 1))
+
+    def on(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+
+def _line(z: float, y: float, x: float, length: float) -> LineRecord:
+    return LineRecord([[z, y, x], [z, y, x + length]], None, "portal-venous", None)
+
+
+@pytest.fixture
+def read(make_napari_viewer, phantom_dir, tmp_path):
+    """A read with two targets measured at the baseline and one at follow-up 1, open there."""
+    viewer = make_napari_viewer(show=True)
+    reading = _open(viewer, phantom_dir, tmp_path / "reads.sqlite")
+    s = reading.session
+    for lesion_id in ("T1", "T2"):
+        assert reading.add_lesion("target", "liver") == lesion_id
+    s.record_line("T1", "long", _line(0.0, 10.0, 0.0, 30.0))
+    s.record_line("T2", "long", _line(0.0, 60.0, 0.0, 20.0))
+    reading.go_to(s.dates[1])
+    s.record_line("T1", "long", _line(0.0, 10.0, 0.0, 25.0))
+    return viewer, reading
+
+
+def test_undo_and_redo_by_key_redraw_only_the_line_they_change(read, qtbot):
+    viewer, reading = read
+    s = reading.session
+    keys = reading.bindings
+    current = reading.annotations.lines.layer(s.current)
+    baseline = reading.annotations.lines.layer(s.baseline)
+    others = [x for x in reading.annotations.lines.layers.values() if x is not current]
+    assert len(current.data) == 1 and len(baseline.data) == 2
+    data = Events(viewer, "data")
+    press(qtbot, viewer, keys["undo"])  # T1's follow-up line (25 mm) goes
+    assert s.measurement("T1") is None and len(current.data) == 0
+    # only the current time point's lines layer changed; no other layer was cleared or redrawn
+    assert all(data.on(x.name) == 0 for x in others), data.counts
+    assert all(data.on(x.name) == 0 for x in reading.annotations.marks.layers.values())
+    assert 1 <= data.on(current.name) <= 4, data.counts  # a removal: napari's REMOVING, REMOVED
+    press(qtbot, viewer, keys["redo"])
+    assert len(current.data) == 1
+    ends = reading.annotations.lines.coords(current, 0)
+    np.testing.assert_allclose(ends, s.measurement("T1").long_endpoints)
+    assert all(data.on(x.name) == 0 for x in others), data.counts
+    # the table follows from the session's "responses" event: T1's current value is back
+    row = next(r for r in s.rows() if r.lesion_id == "T1")
+    assert row.current.startswith("25")
+    table = reading.lesion_table
+    cells = [table.item(0, c).text() for c in range(table.columnCount()) if table.item(0, c)]
+    assert any(c.startswith("25") for c in cells), cells
+
+
+def test_a_time_point_switch_by_key_touches_only_the_layers_that_change(read, qtbot):
+    viewer, reading = read
+    s = reading.session
+    keys = reading.bindings
+    press(qtbot, viewer, keys["next_date"])
+    qtbot.wait(50)
+    follow_up_2 = s.current
+    assert follow_up_2 == s.dates[2]
+    visible = Events(viewer, "visible")
+    shown_before = {x.name for x in viewer.layers if x.visible}
+    press(qtbot, viewer, keys["previous_date"])
+    assert s.current == s.dates[1]
+    shown_after = {x.name for x in viewer.layers if x.visible}
+    changed = shown_before ^ shown_after
+    # a layer that stays shown or stays hidden hears nothing (napari re-lays out its grid on
+    # every visible event, even one that sets the same value)
+    for layer in viewer.layers:
+        if layer.name not in changed:
+            assert visible.on(layer.name) == 0, (layer.name, visible.counts)
+    assert changed  # the switch did show other layers
+
+
+def test_accepting_a_proposal_draws_its_lines_without_redrawing_the_read(read, qtbot):
+    viewer, reading = read
+    s = reading.session
+    reading.select_lesion("T2")
+    lines = {"long": np.array([[0.0, 60.0, 0.0], [0.0, 60.0, 18.0]]),
+             "short": np.array([[0.0, 55.0, 9.0], [0.0, 65.0, 9.0]])}
+    reading.station.show_proposal("T2", lines)
+    current = reading.annotations.lines.layer(s.current)
+    others = [x for x in reading.annotations.lines.layers.values() if x is not current]
+    data = Events(viewer, "data")
+    press(qtbot, viewer, reading.bindings["accept"])
+    m = s.measurement("T2")
+    assert m is not None and m.long_axis_mm == pytest.approx(18.0)
+    assert len(current.data) == 3  # T1's line kept, T2's two lines added
+    assert all(data.on(x.name) == 0 for x in others), data.counts
