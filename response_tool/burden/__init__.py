@@ -23,7 +23,8 @@ One module per concern, all re-exported here:
 - :mod:`.coverage` — is the HTB about the whole liver and only liver tumour: tumour regions away
   from the liver, masks lying on the image's faces, and the limits for refusing or noting;
 - :mod:`.outline` — outline assistance: proposed slices, the liver grown from a click, tumour
-  outlines started from the lesions' diameters, areas per slice.
+  outlines started from the lesions' diameters (on slices with a liver outline only), areas per
+  slice.
 
 This package imports only :mod:`response_tool.domain` from the core.
 """
@@ -55,6 +56,7 @@ from .estimates import (
 from .outline import (
     LIVER_LABEL,
     TUMOUR_LABEL,
+    TumourStarts,
     ellipse_on_slice,
     grow_region_2d,
     paint_liver,
@@ -71,7 +73,7 @@ __all__ = ["SCHEMES", "METHODS", "BurdenEstimate", "BurdenInputError", "Scheme",
            "visual", "volumetric", "volumetric_from_labels", "read_burden_table", "BURDEN_COLUMNS",
            "grow_region_2d", "slice_areas_mm2", "propose_slices_between", "ellipse_on_slice",
            "Bin", "label_counts", "LIVER_LABEL", "TUMOUR_LABEL", "paint_liver",
-           "tumours_from_diameters", "CUT_NOTE_FRACTION", "CUT_REFUSE_FRACTION",
+           "tumours_from_diameters", "TumourStarts", "CUT_NOTE_FRACTION", "CUT_REFUSE_FRACTION",
            "OUTSIDE_REFUSE_FRACTION", "TUMOUR_OUTSIDE_REFUSE_FRACTION", "EdgeContact",
            "OutsideLiver", "edge_contacts", "tumour_outside_liver", "liver_volume_ml",
            "present_labels"]

@@ -27,6 +27,10 @@ from .schemes import SCHEMES, Scheme, resolve
 
 METHODS = ("volumetric", "semi-quantitative", "visual")
 
+#: How far (mm²) a slice's tumour area may exceed its liver area and still be taken as the whole
+#: liver section: float rounding of areas (pixel counts × pixel area), not a bigger tumour.
+AREA_ROUNDING_MM2 = 1e-9
+
 
 @dataclass(frozen=True)
 class BurdenEstimate:
@@ -102,7 +106,10 @@ def _estimate(method: str, liver_n: float, tumour_n: float, scheme: Scheme, *,
               exact: bool, **extra: object) -> BurdenEstimate:
     if liver_n <= 0:
         raise BurdenInputError("the liver mask is empty on this image; check the mask and its label")
-    pct = Fraction(int(tumour_n) * 100, int(liver_n)) if exact else Fraction(100 * tumour_n / liver_n)
+    # a float share as 100 × (tumour / liver): with tumour ≤ liver the quotient is ≤ 1 and the
+    # share ≤ 100 % exactly (100 × tumour / liver rounds 100 × x / x to 100.00000000000001)
+    pct = Fraction(int(tumour_n) * 100, int(liver_n)) if exact \
+        else Fraction(100.0 * (tumour_n / liver_n))
     category, every = _categories(pct, scheme)
     return BurdenEstimate(method, scheme.id, float(pct), category, every, scheme.edge_rule,
                           **extra)  # type: ignore[arg-type]
@@ -149,6 +156,14 @@ def volumetric_from_labels(labels: np.ndarray, liver_labels: Sequence[int],
                      liver_volume_ml=n_liver * voxel_ml, tumor_volume_ml=n_tumour * voxel_ml)
 
 
+def _share_interval(low: float, high: float) -> tuple[float, float]:
+    """A 95 % interval of a share, clamped to 0–100 %. A bootstrap percentile interpolates
+    between resampled shares and rounds (100 × x / x can be 100.00000000000001), and a
+    normal-approximation interval (estimate ± 1.96 SE) can reach past either bound near 0 or
+    100 %: a share outside 0–100 % means nothing, and the read store refuses it."""
+    return (min(max(low, 0.0), 100.0), min(max(high, 0.0), 100.0))
+
+
 def semi_quantitative(liver_area_mm2: Sequence[float], tumour_area_mm2: Sequence[float],
                       scheme: str | Scheme = "liu2022", *, slices: Sequence[int] = (),
                       n_boot: int = 2000, seed: int = 0) -> BurdenEstimate:
@@ -159,11 +174,12 @@ def semi_quantitative(liver_area_mm2: Sequence[float], tumour_area_mm2: Sequence
     tumour_a = np.asarray(tumour_area_mm2, dtype=float)
     if liver_a.shape != tumour_a.shape or liver_a.ndim != 1 or not len(liver_a):
         raise BurdenInputError("give one liver and one tumour area per outlined slice")
-    if (tumour_a > liver_a + 1e-9).any() or (tumour_a < 0).any():
-        k = int(np.flatnonzero((tumour_a > liver_a + 1e-9) | (tumour_a < 0))[0])
+    if (tumour_a > liver_a + AREA_ROUNDING_MM2).any() or (tumour_a < 0).any():
+        k = int(np.flatnonzero((tumour_a > liver_a + AREA_ROUNDING_MM2) | (tumour_a < 0))[0])
         raise BurdenInputError(f"slice {slices[k] if len(slices) > k else k}: tumour area "
                                f"{tumour_a[k]:g} mm² exceeds the liver area {liver_a[k]:g} mm² "
                                "(the liver outline includes its tumours)")
+    tumour_a = np.minimum(tumour_a, liver_a)  # within the rounding: the whole liver section
     notes = []
     if not 4 <= len(liver_a) <= 6:
         notes.append(f"{len(liver_a)} slices outlined; the method uses 4-6")
@@ -171,9 +187,10 @@ def semi_quantitative(liver_area_mm2: Sequence[float], tumour_area_mm2: Sequence
     pick = rng.integers(0, len(liver_a), size=(n_boot, len(liver_a)))
     boot_liver = liver_a[pick].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        boot = 100.0 * tumour_a[pick].sum(axis=1) / boot_liver
+        boot = 100.0 * (tumour_a[pick].sum(axis=1) / boot_liver)
     boot = boot[np.isfinite(boot)]
-    ci = (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))) if len(boot) else None
+    ci = _share_interval(float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))) \
+        if len(boot) else None
     return _estimate("semi-quantitative", float(liver_a.sum()), float(tumour_a.sum()), s,
                      exact=False, slices=tuple(int(z) for z in slices),
                      slice_liver_area_mm2=tuple(float(a) for a in liver_a),

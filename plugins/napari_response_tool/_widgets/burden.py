@@ -2,10 +2,12 @@
 
 The reader marks the liver's first and last slice (or lets the panel take them from an outline),
 the panel proposes slices spread evenly between them, and the reader outlines the liver (label 1)
-and its tumours (label 2) on those slices in a labels layer on the image grid — a click with
-*Assist liver* grows the liver outline from the cursor on that slice (SimpleITK, editable). The
-panel shows the area per slice, the running HTB % with its bootstrap interval and the category
-under the chosen scheme, and *Save* stores the estimate with the time point in the read store.
+and its tumours (label 2) on those slices in a labels layer on the image grid — *Assist liver*
+grows the liver outline on the slice on screen from the cursor (SimpleITK, editable), and
+*Tumours from annotated lesions* starts tumour outlines from the measured lesions on the slices
+whose liver is outlined. The panel shows the area per slice, the running HTB % with its bootstrap
+interval and the category under the chosen scheme, and *Save* stores the estimate with the time
+point in the read store.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ if TYPE_CHECKING:
     import napari
 
 LIVER, TUMOUR = burden.LIVER_LABEL, burden.TUMOUR_LABEL
+
+
+def slice_numbers(*slices: int) -> str:
+    """Slice indices as the reader sees them: numbered from 1, as each pane's text says
+    "slice N" (``_hanging.pane_text``). The panel keeps indices from 0, as the read store, the
+    ``burden`` command and the exports do."""
+    return ", ".join(str(int(z) + 1) for z in slices)
 
 
 class BurdenPanel(QWidget):
@@ -129,7 +138,8 @@ class BurdenPanel(QWidget):
             image = self._image()
             layer = self.viewer.add_labels(
                 np.zeros(image.data.shape, dtype=np.uint8), name=f"burden outlines {date}",
-                scale=image.scale, translate=image.translate, opacity=0.45)
+                scale=image.scale, translate=image.translate, units=("mm", "mm", "mm"),
+                opacity=0.45)
             layer.events.paint.connect(lambda _e: self.update_estimate())
             layer.events.data.connect(lambda _e: self.update_estimate())
             self._outlines[date] = layer
@@ -138,6 +148,30 @@ class BurdenPanel(QWidget):
     def _current_z(self) -> int:
         image = self._image()
         return int(round(float(image.world_to_data(self.viewer.dims.point)[0])))
+
+    def _seed_on_screen(self) -> tuple[int, tuple[int, int]]:
+        """The slice on screen (the viewer's current point) and the cursor's row and column on
+        it, read when the reader presses *Assist*. Not the z of the cursor's position, which need
+        not be the slice shown (issue 23: the same slice grown five times after the reader had
+        moved on)."""
+        image = self._image()
+        world = [float(v) for v in self.viewer.dims.point]
+        cursor = [float(v) for v in self.viewer.cursor.position]
+        if len(cursor) != len(world):
+            raise ResponseToolError("no cursor position on this image yet: point at the liver on "
+                                    "the canvas, then press Assist liver at cursor")
+        for d in self.viewer.dims.displayed:
+            world[d] = cursor[d]
+        z, y, x = (int(round(float(v))) for v in image.world_to_data(world)[-3:])
+        if not 0 <= z < image.data.shape[0]:
+            raise ResponseToolError(f"the slice on screen is outside {image.name} (slices 1–"
+                                    f"{image.data.shape[0]}): go to a slice of the liver")
+        return z, (y, x)
+
+    def _say(self, *lines: str) -> None:
+        """Add lines to the result (they stay until the next change redraws the result)."""
+        added = "".join(f"<br>{html.escape(line)}" for line in lines)
+        self.result_label.setText(f"{self.result_label.text()}{added}")
 
     def go_to_slice(self, z: int) -> None:
         image = self._image()
@@ -150,7 +184,8 @@ class BurdenPanel(QWidget):
             self.first = int(first)
         if last is not None:
             self.last = int(last)
-        self.result_label.setText(f"Liver from slice {self.first} to {self.last}.")
+        ends = [slice_numbers(z) if z is not None else "?" for z in (self.first, self.last)]
+        self.result_label.setText(f"Liver from slice {ends[0]} to {ends[1]}.")
 
     def propose(self, n: int | None = None) -> tuple[int, ...]:
         """Slices spread evenly over the liver: from the marked extent, or from the liver already
@@ -195,36 +230,51 @@ class BurdenPanel(QWidget):
 
     def tumours_from_lesions(self) -> int:
         """Start tumour outlines (label 2) on the proposed slices from the lesions measured at
-        this time point: each an ellipsoid from its long (and short) axis. Returns the number of
-        slices touched; the reader edits the result."""
+        this time point: each an ellipsoid from its long (and short) axis, on the slices whose
+        liver is outlined (label 1) only — a tumour alone on a slice would count as all of its
+        liver. The panel names the lesions left out and where. Returns the number of slices
+        drawn on; the reader edits the result."""
         session = self.context.session
         if session is None or not self.slices:
+            self.result_label.setText("Propose slices first (with a read open in the Reading "
+                                      "panel), then outline the liver on them.")
             return 0
         image = self._image()
         layer = self.outlines()
         data = np.asarray(layer.data)
         lesions = {les.lesion_id: les for les in session.lesions()}
-        measured = []  # liver lesions measured now: (long-axis ends, world z y x mm; short mm)
-        for m in session.store.measurements(session.key):
+        measured, names = [], []  # liver lesions measured now: (long-axis ends, world z y x mm;
+        for m in session.store.measurements(session.key):  # short mm), and their ids
             les = lesions[m.lesion_id]
             if m.date != session.current or not m.long_endpoints or les.is_nodal \
                     or Organ.LIVER not in les.organ.lower():
                 continue
             measured.append((np.asarray(m.long_endpoints, dtype=float), m.short_axis_mm))
-        touched = burden.tumours_from_diameters(
+            names.append(m.lesion_id)
+        if not measured:
+            self._say(f"No liver lesion with a long axis measured at {session.current}: measure "
+                      "them in the Reading panel, or paint tumour (label 2) by hand.")
+            return 0
+        started = burden.tumours_from_diameters(
             data, self.slices, [float(image.data_to_world((z, 0, 0))[0]) for z in self.slices],
             measured, (float(image.scale[1]), float(image.scale[2])),
-            (float(image.translate[1]), float(image.translate[2])), TUMOUR)
-        layer.data = data
-        return len(touched)
+            (float(image.translate[1]), float(image.translate[2])), TUMOUR, liver_label=LIVER)
+        layer.data = data  # one undoable change; triggers the update
+        self._say(*_started_lines(started, names))
+        return len(started.drawn)
 
     def _assist_at_cursor(self) -> None:
+        """*Assist liver at cursor*: grow the liver on the slice on screen from the cursor."""
         try:
-            image = self._image()
-            z, y, x = (int(round(v)) for v in image.world_to_data(self.viewer.cursor.position))
-            self.assist_liver(z, (y, x))
+            z, seed = self._seed_on_screen()
+            grown_px = self.assist_liver(z, seed)
+            scale = self._image().scale
         except ResponseToolError as exc:
-            self.result_label.setText(str(exc))
+            self.result_label.setText(html.escape(str(exc)))
+            return
+        where = "" if z in self.slices else " (not a proposed slice)"
+        self._say(f"Liver grown on slice {slice_numbers(z)}{where} from the cursor (row {seed[0]}, column "
+                  f"{seed[1]}): {grown_px * float(scale[1] * scale[2]):.0f} mm².")
 
     def update_estimate(self) -> burden.BurdenEstimate | None:
         """Areas per proposed slice → HTB, bootstrap interval, category (timed)."""
@@ -238,21 +288,25 @@ class BurdenPanel(QWidget):
                                                pixel_mm2, LIVER, TUMOUR)
         self.table.setRowCount(len(self.slices))
         for i, (z, la, ta) in enumerate(zip(self.slices, liver, tumour, strict=True)):
-            for j, text in enumerate((str(z), f"{la:.0f}", f"{ta:.0f}")):
+            for j, text in enumerate((slice_numbers(z), f"{la:.0f}", f"{ta:.0f}")):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         if not sum(liver):
             self.estimate = None
             self.result_label.setText("Outline the liver (label 1) and tumours (label 2) on the "
-                                      f"proposed slices {', '.join(map(str, self.slices))}.")
+                                      f"proposed slices {slice_numbers(*self.slices)}.")
         else:
             self.estimate = burden.semi_quantitative(liver, tumour, self.scheme_box.currentText(),
                                                      slices=self.slices)
             e = self.estimate
             outlined = sum(1 for a in liver if a > 0)
             ci = f" (95 % CI {e.ci95_pct[0]:.1f}–{e.ci95_pct[1]:.1f})" if e.ci95_pct else ""
+            alone = [z for z, la, ta in zip(self.slices, liver, tumour, strict=True) if ta and ta == la]
+            warn = (f"<br>⚠ slice {slice_numbers(*alone)}: tumour (label 2) but no liver "
+                    "(label 1) outlined — counted as all of the liver there; outline the liver "
+                    "on it") if alone else ""
             self.result_label.setText(
                 f"<b>HTB {e.htb_pct:.1f} %</b>{ci} — <b>{html.escape(e.category)}</b> "
-                f"({e.scheme}); {outlined} of {len(self.slices)} slices outlined")
+                f"({e.scheme}); {outlined} of {len(self.slices)} slices outlined{warn}")
         self.last_update_ms = (time.perf_counter() - t0) * 1000.0
         return self.estimate
 
@@ -292,4 +346,27 @@ class BurdenPanel(QWidget):
         except ResponseToolError as exc:  # changed in another window: say so, nothing lost here
             self.result_label.setText(str(exc))
             return
-        self.result_label.setText(self.result_label.text() + f" — saved with {s.current}")
+        self._say(f"Saved with {s.current}.")
+
+
+def _started_lines(started: burden.TumourStarts, names: list[str]) -> list[str]:
+    """What *Tumours from annotated lesions* drew, and which lesions it left out where."""
+    parts = []
+    if started.drawn:
+        parts.append(f"Tumours started on slice(s) {slice_numbers(*sorted(started.drawn))} "
+                     "from the lesions' diameters: check and edit them.")
+    left: dict[str, list[int]] = {}
+    for k, z in started.without_liver:
+        left.setdefault(names[k], [])
+        if z not in left[names[k]]:
+            left[names[k]].append(z)
+    if left:
+        where = "; ".join(f"{name} on slice(s) {slice_numbers(*sorted(zs))}"
+                          for name, zs in left.items())
+        parts.append(f"⚠ Not drawn — no liver outline there yet: {where}. Outline the liver on "
+                     "those slices first (label 1, or Assist liver at cursor), then press "
+                     "Tumours from annotated lesions again.")
+    if not parts:
+        parts.append("No measured liver lesion reaches the proposed slices: paint tumour "
+                     "(label 2) by hand where there is any.")
+    return parts

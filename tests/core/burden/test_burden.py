@@ -11,8 +11,10 @@ import pytest
 import SimpleITK as sitk
 
 from response_tool import burden
+from response_tool.burden import estimates
 from response_tool.cli import main
 from response_tool.domain.errors import BurdenInputError
+from response_tool.reading._checks import burden_values
 
 # (scheme, value %, expected category): every edge, just below and just above
 EDGES = [
@@ -97,6 +99,43 @@ def test_semi_quantitative_estimate_and_bootstrap():
     with pytest.raises(BurdenInputError, match="exceeds the liver area"):
         burden.semi_quantitative([100, 50], [10, 60])
     assert burden.semi_quantitative([100, 100], [1, 1]).notes  # fewer than 4 slices: noted
+
+
+# -- a share stays a share: HTB and its interval within 0–100 % by construction ----------------
+PX = 0.78 * 0.78  # the phantom's pixel (mm²); 100 × a / a rounds to 100.00000000000001 at 69 px
+AT_100 = [
+    # (what, liver areas mm², tumour areas mm², HTB %, 95 % interval) — each came out above 100 %
+    ("one slice the lesion fills (no liver outlined there): the issue's 100.00000000000001",
+     [69 * PX, 2000 * PX], [69 * PX, 0.0], 100 * 69 / 2069, (0.0, 100.0)),
+    ("every slice the lesion fills (HTB 'outside 0-100 %' before)",
+     [69 * PX], [69 * PX], 100.0, (100.0, 100.0)),
+    ("tumour above the liver by less than the rounding allowance",
+     [1e-3, 1000.0], [1e-3 + 0.5 * estimates.AREA_ROUNDING_MM2, 0.0], 1e-4, (0.0, 100.0)),
+]
+
+
+@pytest.mark.parametrize("liver,tumour,htb,ci", [a[1:] for a in AT_100],
+                         ids=[a[0] for a in AT_100])
+def test_semi_quantitative_share_and_interval_stay_within_0_100(liver, tumour, htb, ci):
+    est = burden.semi_quantitative(liver, tumour, slices=range(20, 20 + len(liver)))
+    assert est.htb_pct == pytest.approx(htb, rel=1e-6) and est.htb_pct <= 100.0
+    assert est.ci95_pct == ci
+    burden_values(est)  # the read store takes it ("ci95_pct high … must be 0 to 100 %" before)
+
+
+# A bootstrap over areas (never negative) cannot fall below 0 %; the clamp also holds for an
+# interval that would (a normal approximation near 0 %), so both bounds are tested on it.
+@pytest.mark.parametrize("interval,clamped", [
+    ((97.5, 100.00000000000001), (97.5, 100.0)),
+    ((-0.3, 4.2), (0.0, 4.2)),
+    ((-1.0, 101.0), (0.0, 100.0)),
+    ((-2.0, -1.0), (0.0, 0.0)),
+    ((101.0, 102.0), (100.0, 100.0)),
+    ((0.0, 100.0), (0.0, 100.0)),
+    ((2.0, 3.0), (2.0, 3.0)),
+])
+def test_interval_of_a_share_is_clamped_to_0_100(interval, clamped):
+    assert estimates._share_interval(*interval) == clamped
 
 
 def test_visual_category_is_checked_against_the_scheme():

@@ -189,11 +189,12 @@ def test_tumours_from_diameters_paint_the_slices_the_lesions_cross():
         (np.array([[20.0, 50.0, 30.0], [20.0, 50.0, 60.0]]), 16.0),  # at z = 20 mm (slice 10)
         (np.array([[52.0, 30.0, 30.0], [52.0, 30.0, 50.0]]), None),  # at 52 mm, 20 mm round
     ]
-    touched = burden.tumours_from_diameters(outlines, slices, slice_z, lesions, (1.0, 1.0),
+    started = burden.tumours_from_diameters(outlines, slices, slice_z, lesions, (1.0, 1.0),
                                             (0.0, 0.0))
     # lesion 1 reaches ± 8 mm: slices 10 (0 mm) and 14 (8 mm: the edge, nothing); lesion 2 ± 10
     # mm: slices 26 (0 mm) and 20 (-12 mm: nothing)
-    assert touched == {10, 26}
+    touched = started.drawn
+    assert touched == {10, 26} and started.without_liver == ()
     for z in set(range(30)) - touched:
         assert not (outlines[z] == burden.TUMOUR_LABEL).any()
     tumour_mm2 = [float((outlines[z] == burden.TUMOUR_LABEL).sum()) for z in (10, 26)]
@@ -203,6 +204,39 @@ def test_tumours_from_diameters_paint_the_slices_the_lesions_cross():
     liver_a, tumour_a = burden.slice_areas_mm2(outlines, slices, 0.25)
     assert liver_a == [80 * 80 * 0.25] * len(slices)
     assert tumour_a[1] == pytest.approx(tumour_mm2[0] * 0.25) and tumour_a[0] == 0.0
+
+
+# Tumour only where the liver is outlined: a tumour alone on a slice counts as all of its liver
+# (issue 23: 22.2 % against a true 2.09 %). Lesions at z 20 mm (slice 10, ± 8 mm: slices 10 only)
+# and at 52 mm (± 10 mm: slice 26), slices (4, 10, 14, 20, 26) at 2 mm.
+# (what, slices with a liver outline, slices drawn, (lesion, slice) left out)
+LIVER_ON = [
+    ("liver on every slice", (4, 10, 14, 20, 26), {10, 26}, ()),
+    ("no liver outlined yet", (), set(), ((0, 10), (1, 26))),
+    ("liver on lesion 1's slice only", (10,), {10}, ((1, 26),)),
+    ("liver on the slices no lesion crosses", (4, 14, 20), set(), ((0, 10), (1, 26))),
+]
+
+
+@pytest.mark.parametrize("with_liver,drawn,left_out", [c[1:] for c in LIVER_ON],
+                         ids=[c[0] for c in LIVER_ON])
+def test_tumours_only_on_slices_with_a_liver_outline(with_liver, drawn, left_out):
+    outlines = np.zeros((30, 100, 100), np.uint8)
+    for z in with_liver:
+        outlines[z, 10:90, 10:90] = burden.LIVER_LABEL
+    before = outlines.copy()
+    slices = (4, 10, 14, 20, 26)
+    lesions = [(np.array([[20.0, 50.0, 30.0], [20.0, 50.0, 60.0]]), 16.0),
+               (np.array([[52.0, 30.0, 30.0], [52.0, 30.0, 50.0]]), None)]
+    started = burden.tumours_from_diameters(outlines, slices, [2.0 * z for z in slices], lesions,
+                                            (1.0, 1.0), (0.0, 0.0))
+    assert started.drawn == drawn and started.without_liver == left_out
+    for z in range(30):  # nothing at all on the slices left out: the reader outlines them first
+        changed = (outlines[z] != before[z]).any()
+        assert changed == (z in drawn), z
+        assert (outlines[z] == burden.TUMOUR_LABEL).any() == (z in drawn), z
+    liver_a, tumour_a = burden.slice_areas_mm2(outlines, slices, 1.0)
+    assert all(t < la for la, t in zip(liver_a, tumour_a, strict=True) if t)  # never the whole
 
 
 def test_slice_areas_count_liver_and_tumour_with_the_pixel_area():
