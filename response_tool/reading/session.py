@@ -57,6 +57,7 @@ from .events import (
     TimePointChanged,
     read_changes,
 )
+from .lesion_table import LesionRow, lesion_rows
 from .lines import KINDS, LineRecord, accepted, line_changes
 from .propagation import Propagating
 from .store import ReadKey, ReadStore, next_lesion_id
@@ -71,24 +72,6 @@ _BASELINE_KEYS = ("lesion_id", "role", "organ", "is_nodal", "long_axis_mm", "sho
 def _state(m: Measurement | None) -> list[Any] | None:
     """A measurement as the undo history stores it (its row's values; None: no measurement)."""
     return None if m is None else list(measurement_params(m))
-
-
-@dataclass
-class LesionRow:
-    """What the lesion table shows for one lesion at the current time point."""
-
-    lesion_id: str
-    role: str
-    organ: str
-    is_nodal: bool
-    baseline: str
-    previous: str
-    current: str
-    state: str
-    #: the current time point's volume in mL and its detail (``Measurement.volume_text``,
-    #: ``volume_detail``; empty: not segmented)
-    volume: str = ""
-    volume_detail: str = ""
 
 
 @dataclass
@@ -360,27 +343,7 @@ class ReadingSession(Propagating):
     # -- what the panel shows ---------------------------------------------------------------
     def rows(self) -> list[LesionRow]:
         """Every lesion at the current time point, with its baseline and previous values."""
-        i = self.dates.index(self.current)
-        previous = self.dates[i - 1] if i > 0 else None
-        by = {(m.lesion_id, m.date): m for m in self.read.measurements}
-
-        def text(les: Lesion, date: str | None) -> str:
-            m = by.get((les.lesion_id, date)) if date else None
-            return "" if m is None else m.value_text(les.is_nodal)
-
-        out = []
-        for les in self.read.lesions:
-            lid = les.lesion_id
-            m = by.get((lid, self.current))
-            state = "not yet measured" if m is None else str(m.status)
-            if les.role == Role.NEW and m is None and self.current < min(
-                    (d for (x, d) in by if x == lid), default=self.current):
-                state = "not yet seen"
-            out.append(LesionRow(lid, str(les.role), les.organ, les.is_nodal,
-                                 text(les, self.baseline), text(les, previous),
-                                 text(les, self.current), state,
-                                 m.volume_text() if m else "", m.volume_detail() if m else ""))
-        return out
+        return lesion_rows(self.read, self.dates, self.current)
 
     def refresh(self) -> None:
         """Recompute responses and warnings from the read in memory (timed: the panel's live

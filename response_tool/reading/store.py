@@ -75,6 +75,7 @@ from ._copies import SeveralReaders
 from ._errors import checkpoint_and_close, store_error
 from ._history import Edit, ReadHistory
 from ._lesion_masks import KEEP, LesionSegmentations, check_segmentation
+from ._positions import ReaderPositions
 from ._registrations import Registrations
 from ._rows import (
     LESION_COLUMNS,
@@ -124,7 +125,7 @@ class ReadKey:
 
 
 class ReadStore(ReadVersions, ReadHistory, Registrations, SeveralReaders, OverridesAndBurden,
-                LesionSegmentations):
+                LesionSegmentations, ReaderPositions):
     """Reads saved transactionally in one SQLite file (see the module docstring).
 
     ``busy_timeout_s``: how long a write waits for another writer (default

@@ -165,15 +165,26 @@ print(len(files))
     assert res.stdout.strip() == str(len(NAMES))
 
 
-def test_the_reading_panel_exports_the_read_as_dicom(demo, tmp_path, monkeypatch):
+def test_the_reading_panel_exports_the_read_as_dicom(demo, tmp_path, monkeypatch, qtbot):
     """The panel's *Export DICOM SR / SEG…*: the folder chosen in the dialog gets the same files,
-    referencing the studies the read was opened on; a refusal is the panel's message line."""
+    referencing the studies the read was opened on; a refusal is the panel's message line. The
+    export runs in a worker (issue 23: it froze the window 2.4 s): the button comes back when it
+    is done, and the window turned meanwhile."""
+    from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QFileDialog
 
     reading = demo["reading"]
     out = tmp_path / "from_panel"
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
     reading.dicom_export_button.click()
+    assert reading.exports.worker is not None and not reading.dicom_export_button.isEnabled()
+    qtbot.waitUntil(lambda: reading.exports.worker is None, timeout=120_000)
+    timer.stop()
+    assert reading.dicom_export_button.isEnabled() and ticks  # the UI turned during the export
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(NAMES)
     text = reading.problem_label.text()
     assert text.startswith(f"{len(NAMES)} DICOM files written to {out}")

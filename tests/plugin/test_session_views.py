@@ -116,3 +116,41 @@ def test_accepting_a_proposal_draws_its_lines_without_redrawing_the_read(read, q
     assert m is not None and m.long_axis_mm == pytest.approx(18.0)
     assert len(current.data) == 3  # T1's line kept, T2's two lines added
     assert all(data.on(x.name) == 0 for x in others), data.counts
+
+
+def test_the_slider_steps_one_slice_of_the_displayed_series(read, qtbot):
+    """Issue 23, defect 1: the slider stepped 1 mm (the lines' layers have scale 1) on 2.5 mm
+    slices. Now one arrow press is one slice of the series on screen, its position the slice
+    number, also after a line is drawn (napari then sets its range again)."""
+    viewer, reading = read
+    s = reading.session
+    image = next(x for x in reading.context.images(s.current) if x.visible)
+    spacing = float(image.scale[0])
+    assert spacing == pytest.approx(2.5)
+    assert viewer.dims.range[0].step == pytest.approx(spacing)
+    assert viewer.dims.nsteps[0] == image.data.shape[0]
+    s.record_line("T2", "long", _line(float(viewer.dims.point[0]), 60.0, 0.0, 18.0))
+    qtbot.wait(20)
+    assert viewer.dims.range[0].step == pytest.approx(spacing)
+    before = viewer.dims.current_step[0]
+    z_before = float(viewer.dims.point[0])
+    press(qtbot, viewer, "Right")  # napari's own key: the slider one step on
+    assert viewer.dims.current_step[0] == before + 1
+    assert float(viewer.dims.point[0]) - z_before == pytest.approx(spacing)
+    # the slider's position is the series' own slice index (the pane says "slice k + 1")
+    index = int(round(float(image.world_to_data([viewer.dims.point[0], 0, 0])[0])))
+    assert index == viewer.dims.current_step[0]
+
+
+def test_a_reopened_read_starts_where_the_reader_stopped(read, make_napari_viewer, phantom_dir,
+                                                         tmp_path, qtbot):
+    """Issue 23, defect 7: a reopened read started at the baseline."""
+    viewer, reading = read
+    s = reading.session
+    reading.select_lesion("T2")
+    stopped = (s.current, "T2")
+    assert stopped[0] != s.baseline
+    s.store.close()
+    viewer.close()
+    again = _open(make_napari_viewer(show=True), phantom_dir, tmp_path / "reads.sqlite")
+    assert (again.session.current, again.selected_lesion()) == stopped

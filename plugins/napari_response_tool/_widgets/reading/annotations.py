@@ -129,10 +129,9 @@ class Annotations:
     def on_measurement(self, change: MeasurementChanged) -> None:
         """A measurement changed in the session: only that lesion's items at that date follow."""
         syncing, self._syncing = self._syncing, True
-        try:
-            with batched(self.panel.viewer):
-                self.lines.sync(change.date, change.lesion_id, change.after)
-                self.marks.sync(change.date, change.lesion_id, change.after)
+        try:  # (data changes only: napari's scene graph is not rebuilt for them)
+            self.lines.sync(change.date, change.lesion_id, change.after)
+            self.marks.sync(change.date, change.lesion_id, change.after)
         finally:
             self._syncing = syncing
 

@@ -99,7 +99,8 @@ class HangingProtocol:
     def toggle_phase(self) -> None:
         """Arterial ↔ portal-venous in both panes."""
         self.phase = Phase.PORTAL_VENOUS if self.phase == Phase.ARTERIAL else Phase.ARTERIAL
-        self._show_phase()
+        with batched(self.viewer):
+            self._show_phase()
         self.panel.say(f"both panes: {self.phase}")
 
     def set_window(self, name: str) -> None:
@@ -119,17 +120,27 @@ class HangingProtocol:
     def apply(self) -> None:
         """Lay out the panes for the current time point (one pane at the baseline or when off):
         the layers moved and hidden in one scene update, then the grid (napari must not change
-        its panes inside a batch: their overlays would be placed in panes not built yet)."""
+        its panes inside a batch: their overlays would be placed in panes not built yet), then
+        each pane's phase."""
         if self.panel.session is None:
             return
         with batched(self.viewer):
-            stride = self._lay_out()
+            stride = self.lay_out()
+        self.finish(stride)
+
+    def lay_out(self) -> int | None:
+        """Place, hide and order the layers (call inside a :func:`batched`, then :meth:`finish`
+        outside it); the grid's stride for two panes (None: one pane)."""
+        return None if self.panel.session is None else self._lay_out()
+
+    def finish(self, stride: int | None) -> None:
+        """The grid for ``stride`` (see :meth:`lay_out`) and each pane's phase."""
         grid = self.viewer.canvas.grid
         if stride is None:
             if grid.enabled and tuple(grid.shape) == (1, 2):
+                # one pane: the grid off, its shape and stride kept (each change of either
+                # rebuilds napari's panes: three scene updates per switch where one will do)
                 grid.enabled = False
-                grid.shape = (-1, -1)
-                grid.stride = 1
                 self.viewer.reset_view()
         else:
             # a fixed shape: napari rebuilds its panes whenever the grid's shape changes, and a
@@ -142,7 +153,8 @@ class HangingProtocol:
             if not grid.enabled:
                 grid.enabled = True
                 self.viewer.reset_view()
-        self._show_phase()
+        with batched(self.viewer):
+            self._show_phase()
 
     def _lay_out(self) -> int | None:
         """Place, hide and order the layers; the grid's stride for two panes (None: one)."""

@@ -17,24 +17,23 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtWidgets import QFileDialog
-
 from response_tool.domain.errors import ResponseToolError
 from response_tool.domain.vocabulary import DiameterKind, Role
-from response_tool.io.measurements_csv import measurements_for_csv
-from response_tool.io.output import FileSet, Output, check_files
 from response_tool.reading.session import ReadingSession
 from response_tool.reading.store import ReadKey, ReadStore
 
+from ..._batch import batched
 from ..._context import StudyLoader, ViewerContext
 from ..._keymap import DEFAULT_KEYS, check_bindings, collisions, load_bindings
 from .annotations import Annotations
 from .clicks import NextClick
+from .exports import Exports
 from .hanging import HangingProtocol
 from .keys import bind_keys, shortcuts
 from .layout import NO_ENHANCEMENT, ReadingLayout
 from .locating import Locator
 from .registering import Registrar
+from .slices import SliceSlider
 from .station import Station
 
 if TYPE_CHECKING:
@@ -67,6 +66,10 @@ class ReadingPanel(ReadingLayout):
         self.next_click = NextClick(napari_viewer)
         #: predicted positions and their one-click correction (:mod:`.locating`)
         self.locator = Locator(self)
+        #: the slice slider on the displayed series' slices (:mod:`.slices`)
+        self.slices = SliceSlider(self)
+        #: CSV and DICOM exports (:mod:`.exports`)
+        self.exports = Exports(self)
 
         self.date_box.currentIndexChanged.connect(self._date_chosen)
         self.add_button.clicked.connect(self.add_lesion_from_controls)
@@ -74,8 +77,6 @@ class ReadingPanel(ReadingLayout):
             button.clicked.connect(lambda _=False, s=status: self.set_status(s))
         self.lesion_table.itemSelectionChanged.connect(self._lesion_selected)
         self.open_button.clicked.connect(self.open_from_patient_panel)
-        self.export_button.clicked.connect(self._choose_export)
-        self.dicom_export_button.clicked.connect(self._choose_dicom_export)
         self.undo_button.clicked.connect(self.undo)
         self.redo_button.clicked.connect(self.redo)
         self.measure_button.clicked.connect(self.start_measure)
@@ -97,6 +98,7 @@ class ReadingPanel(ReadingLayout):
         if self.session is not None and date in self.session.dates:
             self.annotations.show_date()
             self.hanging.apply()
+            self.slices.fit()
 
     def rebind(self, action: str, key: str) -> None:
         """Give ``action`` the key ``key`` (refused if another action has it); the help line
@@ -190,8 +192,31 @@ class ReadingPanel(ReadingLayout):
         self.context.open_read(session, studies, load_study)
         self.annotations.restore()
         self.hanging.apply()
+        self.slices.fit()
         self.update_views()
+        self._resume(store.position(key))
         return session
+
+    def _resume(self, where: tuple[str, str | None] | None) -> None:
+        """A read opened again starts where its reader stopped: that time point, that lesion."""
+        session = self.session
+        if session is None or where is None:
+            return
+        date, lesion_id = where
+        if date in session.dates and date != session.current:
+            self.go_to(date)
+        if lesion_id and lesion_id in {les.lesion_id for les in session.lesions()}:
+            self.select_lesion(lesion_id)
+
+    def _remember(self) -> None:
+        """Where the reader is (time point, lesion), kept with the read for its next opening."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            session.store.save_position(session.key, session.current, self.selected_lesion())
+        except ResponseToolError as exc:  # not worth stopping the reading for; said
+            self.say(f"where you are in the read was not saved: {exc}")
 
     def _follow(self, session: ReadingSession) -> None:
         """The views follow ``session``'s events (:mod:`response_tool.reading.events`) — and no
@@ -296,11 +321,15 @@ class ReadingPanel(ReadingLayout):
         session.go_to(date)  # announced: the table and the responses follow
         self.locator.hide_marker()
         self.show_date(session.dates.index(date))
-        self.annotations.show_date(images=False)  # the panes' images: the hanging protocol's
-        self.hanging.apply()
+        with batched(self.viewer):  # every layer of both panes in one scene update
+            self.annotations.show_date(images=False)  # the panes' images: the hanging protocol's
+            stride = self.hanging.lay_out()
+        self.hanging.finish(stride)
+        self.slices.fit()
         lesion_id = self.selected_lesion()
         if lesion_id is not None:  # the selected lesion stays in view at the new time point
             self.locator.follow(lesion_id)
+        self._remember()
         self.context.time_point_changed(date)
 
     def step_date(self, delta: int) -> None:
@@ -328,10 +357,12 @@ class ReadingPanel(ReadingLayout):
         self.locator.hide_marker()
         if lesion_id and self.session is not None:
             self.jump_to(lesion_id)
+            self._remember()
 
     def toggle_phase(self) -> None:
         """Swap arterial / portal-venous in every pane (prior and current) at once."""
         self.hanging.toggle_phase()
+        self.slices.fit()
 
     # -- views ------------------------------------------------------------------------------
     def update_views(self) -> None:
@@ -346,62 +377,13 @@ class ReadingPanel(ReadingLayout):
                             f"{session.last_update_ms:.0f} ms", session.responses())
         self.show_messages(session.problem, session.warnings)
 
-    # -- export -----------------------------------------------------------------------------
-    def _choose_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export measurements and responses to")
-        if folder:
-            self.export(folder)
-
-    def _choose_dicom_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the read as DICOM SR / SEG to")
-        if folder:
-            self.export_dicom(folder)
-
-    def export_dicom(self, folder: str | Path) -> list[Path]:
-        """The read as DICOM into ``folder`` (:func:`napari_response_tool._dicom_export.export_read_dicom`:
-        an SR per time point, a SEG of the burden outlines), referencing the images of the
-        studies the read was opened on; the panel says what was written, or why nothing was."""
-        from ..._dicom_export import export_read_dicom
-
-        session = self.session
-        if session is None:
-            self.say("open a read first")
-            return []
-        try:
-            files = export_read_dicom(session, folder, list(self.context.studies.values()))
-        except ResponseToolError as exc:
-            self.say(str(exc))
-            return []
-        notes = "".join(f"\n{n}" for n in getattr(files, "notes", []))
-        self.say(f"{len(files)} DICOM files written to {folder}: "
-                 + ", ".join(p.name for p in files) + notes)
-        return list(files)
-
+    # -- export (:mod:`.exports`) -----------------------------------------------------------
     def export(self, folder: str | Path, burden: Any = None,
                htb_scheme: str = "liu2022") -> dict[str, Path]:
-        """measurements.csv (engine input), responses.csv and bor.csv (engine output); with a
-        ``burden`` table (see :func:`response_tool.burden.read_burden_table`) the responses carry
-        each time point's HTB."""
-        session = self.context.require_session()
-        out = Path(folder)
-        paths = {"measurements": out / "measurements.csv", "responses": out / "responses.csv",
-                 "bor": out / "bor.csv"}
-        if session.result is None:
-            raise ResponseToolError(f"no responses to export yet: {session.problem}")
-        if burden is None:  # the burden estimates saved with the time points, if any
-            saved = session.store.burden_frame([session.key])
-            burden = saved if len(saved) else None
-        # the read's own options, also when a burden table joins the responses
-        result = session.result if burden is None else \
-            session.assess_with_burden(burden, htb_scheme)
-        # the three files as one set: all of them or none, never a mix of two exports
-        out.mkdir(parents=True, exist_ok=True)
-        check_files([Output(p, f"the export's {name}", p.name) for name, p in paths.items()], {})
-        with FileSet() as files:
-            with files.open(paths["measurements"], "w", newline="", encoding="utf-8") as fh:
-                # what the store holds: every edit was saved when it was made
-                measurements_for_csv(session.store.measurements_frame([session.key])).to_csv(
-                    fh, index=False)
-            result.stage_csv(files, paths["responses"], paths["bor"])
-        self.say(f"exported to {out}")
-        return paths
+        return self.exports.csv(folder, burden, htb_scheme)
+
+    def export_dicom(self, folder: str | Path) -> list[Path]:
+        return self.exports.dicom(folder)
+
+    def export_dicom_in_background(self, folder: str | Path) -> Any:
+        return self.exports.dicom_in_background(folder)
