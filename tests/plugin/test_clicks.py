@@ -75,7 +75,6 @@ def test_an_armed_click_does_not_also_draw_with_the_line_tool(make_napari_viewer
     (stored as a measurement) with the same click. Arming leaves the drawing tool; unarmed, the
     same drag draws a line as before (the test can tell the two apart)."""
     import numpy as np
-
     from napari_response_tool._widgets.reading.clicks import NextClick
 
     viewer = make_napari_viewer(show=True)
@@ -98,7 +97,6 @@ def test_an_armed_click_does_not_also_draw_with_the_line_tool(make_napari_viewer
 def test_a_drawing_tool_taken_after_arming_draws_and_disarms(make_napari_viewer):
     """Armed, then the reader takes the line tool again: the click draws, and only draws."""
     import numpy as np
-
     from napari_response_tool._widgets.reading.clicks import NextClick
 
     viewer = make_napari_viewer(show=True)

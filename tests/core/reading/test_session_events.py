@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_session import BASE, FU1, line
 
 from response_tool.reading.events import (
     LesionsChanged,
@@ -18,8 +19,6 @@ from response_tool.reading.events import (
 from response_tool.reading.propagation import Registration
 from response_tool.reading.session import ReadingSession
 from response_tool.reading.store import ReadStore
-
-from test_session import BASE, FU1, line
 
 
 class Heard:
