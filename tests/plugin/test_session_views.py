@@ -154,3 +154,42 @@ def test_a_reopened_read_starts_where_the_reader_stopped(read, make_napari_viewe
     viewer.close()
     again = _open(make_napari_viewer(show=True), phantom_dir, tmp_path / "reads.sqlite")
     assert (again.session.current, again.selected_lesion()) == stopped
+
+
+@pytest.mark.parametrize(("point", "lo", "hi", "view", "expected"), [
+    (80.0, -150.0, 150.0, 400.0, 0.0),     # the pane is wider than the body: the body centred
+    (80.0, -150.0, 150.0, 300.0, 0.0),     # exactly as wide: the same
+    (80.0, -150.0, 150.0, 200.0, 50.0),    # zoomed in: follows the lesion to the body's edge
+    (-10.0, -150.0, 150.0, 200.0, -10.0),  # a lesion near the middle: centred on it
+    (-140.0, -150.0, 150.0, 100.0, -100.0),
+    (170.0, -150.0, 150.0, 400.0, 170.0),  # outside the body (a box that missed): the point
+])
+def test_the_view_keeps_the_body_in_the_pane(point, lo, hi, view, expected):
+    from napari_response_tool._widgets.reading.viewing import centred
+
+    assert centred(point, lo, hi, view) == pytest.approx(expected)
+
+
+def test_selecting_a_lesion_keeps_the_whole_body_in_view(read, qtbot):
+    """Issue 23, defect 2: selecting a lesion centred the view on it and cut the body off."""
+    from napari_response_tool._widgets.reading.viewing import body_box
+
+    viewer, reading = read
+    s = reading.session
+    s.record_line("T2", "long", _line(float(viewer.dims.point[0]), -60.0, 120.0, 18.0))
+    reading.select_lesion("T1")
+    reading.select_lesion("T2")  # the lesion at the body's side, at the body's zoom
+    qtbot.wait(20)
+    image = next(x for x in reading.context.images(s.current) if x.visible)
+    (y0, x0), (y1, x1) = body_box(image, float(viewer.dims.point[0]))
+    camera = viewer.scene.camera
+    height, width = (float(v) for v in viewer.canvas.size)
+    columns = 2 if viewer.canvas.grid.enabled else 1
+    half_y, half_x = height / camera.zoom / 2, width / columns / camera.zoom / 2
+    cy, cx = camera.center[1], camera.center[2]
+    for lo, hi, c, half in ((y0, y1, cy, half_y), (x0, x1, cx, half_x)):
+        if hi - lo <= 2 * half:  # the body fits: all of it in the pane
+            assert c - half <= lo and hi <= c + half, (lo, hi, c, half)
+        else:  # zoomed in past it: no air shown beyond its edge
+            assert lo <= c - half and c + half <= hi, (lo, hi, c, half)
+    assert abs(float(viewer.dims.point[0]) - s.measurement("T2").long_endpoints[0][0]) < 1e-6

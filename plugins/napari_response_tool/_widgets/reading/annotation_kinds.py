@@ -159,11 +159,22 @@ class Lines(LayerKind):
         layer.features = _empty("lesion_id", "kind", "label")
 
     def put(self, date: str, lesion_id: str, kind: str, ends: Any) -> None:
+        self.put_lines(date, lesion_id, {str(kind): ends})
+
+    def put_lines(self, date: str, lesion_id: str, lines: dict[str, Any]) -> None:
+        """``lesion_id``'s lines (kind → ends) on ``date``'s layer in one addition: napari
+        recomputes its extents and the dims once per ``add_lines``, not once per line."""
+        if not lines:
+            return
         layer = self.layer(date)
-        layer.feature_defaults = {"lesion_id": lesion_id, "kind": str(kind),
-                                  "label": line_label(lesion_id, kind, _length(ends))}
-        kind = DiameterKind(kind)
-        layer.add_lines([np.asarray(ends)], edge_color=COLORS[kind], edge_width=WIDTHS[kind])
+        n = len(layer.data)
+        kinds = [DiameterKind(k) for k in lines]
+        layer.feature_defaults = {"lesion_id": lesion_id, "kind": str(kinds[0]), "label": ""}
+        layer.add_lines([np.asarray(e) for e in lines.values()],
+                        edge_color=[COLORS[k] for k in kinds], edge_width=[WIDTHS[k] for k in kinds])
+        features = layer.features.copy()
+        features.loc[n:, "kind"] = [str(k) for k in kinds]
+        layer.features = features
         self.relabel(layer)
 
     def relabel(self, layer: Any) -> None:
@@ -234,8 +245,7 @@ class Lines(LayerKind):
             else:
                 stale.append(i)
         self._remove(layer, stale)
-        for kind, ends in want.items():
-            self.put(date, lesion_id, kind, ends)
+        self.put_lines(date, lesion_id, want)
         self.relabel(layer)
 
 

@@ -33,6 +33,7 @@ from response_tool.reading.session import ReadingSession
 
 from ..._batch import batched, set_visible
 from .annotation_kinds import Item, LayerKind, Lines, Marks
+from .viewing import go_to
 
 if TYPE_CHECKING:
     from .panel import ReadingPanel
@@ -198,9 +199,7 @@ class Annotations:
         ends = m and (m.long_endpoints or m.short_endpoints or m.viable_endpoints
                       or ([m.mark_point] if m.mark_point else None))
         if ends:
-            middle = np.mean(np.asarray(ends, dtype=float), axis=0)
-            self.panel.viewer.dims.set_point(0, float(middle[0]))
-            self.panel.viewer.scene.camera.center = tuple(float(v) for v in middle)
+            go_to(self.panel, np.mean(np.asarray(ends, dtype=float), axis=0))
 
 
 def _indices(event: Any, n: int) -> list[int]:

@@ -72,6 +72,8 @@ class HangingProtocol:
         self.prior: str | None = None
         self.shift = np.zeros(3)
         self._prior_lines: Any = None
+        self._prior_shown: Any = None  # what the prior lines layer shows (skip a same refill)
+        self._filling = False
         self._pads: list[Any] = []
         self._placement: dict[int, dict[str, Any]] = {}  # id(layer) → its own placement
         self._linking = False
@@ -305,6 +307,8 @@ class HangingProtocol:
 
     # -- the prior's lines (read-only) ---------------------------------------------------------
     def _fill_prior_lines(self, prior: str) -> Any:
+        """The prior's lines on the read-only layer, all in one addition — and not at all when
+        it already shows them (a time point switch back and forth, Go to predicted)."""
         layer = self._prior_lines
         if layer is None or layer not in self.viewer.layers:
             layer = self.viewer.add_shapes(
@@ -313,37 +317,45 @@ class HangingProtocol:
                 text=LINE_TEXT)
             layer.events.data.connect(self._prior_edited)
             self._prior_lines = layer
-        self._filling = True
-        try:
-            layer.data = []
-            rows = []
-            for m in self.panel.session.read.measurements:
-                if m.date != prior:
-                    continue
-                for kind in DiameterKind:
-                    ends = m.endpoints(kind)
-                    if not ends:
-                        continue
+            self._prior_shown = None
+        rows, lines = [], []
+        for m in self.panel.session.read.measurements:
+            if m.date != prior:
+                continue
+            for kind in DiameterKind:
+                ends = m.endpoints(kind)
+                if ends:
                     length = float(np.linalg.norm(np.subtract(ends[-1], ends[0])))
                     rows.append((m.lesion_id, str(kind), length))
-                    layer.feature_defaults = {"kind": str(kind), "label": ""}
-                    layer.add_lines([np.asarray(ends, dtype=float)], edge_color=COLORS[kind],
-                                    edge_width=WIDTHS[kind])
-            if rows:
-                features = layer.features.copy()
-                features["label"] = lesion_labels(rows)
-                layer.features = features
+                    lines.append((kind, np.asarray(ends, dtype=float)))
+        shown = (prior, tuple(rows), tuple(e.tobytes() for _, e in lines))
+        if shown != self._prior_shown:
+            self._filling = True
+            try:
+                layer.data = []
+                if lines:
+                    layer.feature_defaults = {"kind": str(lines[0][0]), "label": ""}
+                    layer.add_lines([e for _, e in lines],
+                                    edge_color=[COLORS[k] for k, _ in lines],
+                                    edge_width=[WIDTHS[k] for k, _ in lines])
+                    features = layer.features.copy()
+                    features["kind"] = [str(k) for k, _ in lines]
+                    features["label"] = lesion_labels(rows)
+                    layer.features = features
+            finally:
+                self._filling = False
+            self._prior_shown = shown
+        if not np.allclose(layer.translate, self.shift):
             layer.translate = tuple(self.shift)
-        finally:
-            self._filling = False
         set_visible(layer, True)
         return layer
 
     def _prior_edited(self, event: Any) -> None:
-        if getattr(self, "_filling", False) or self.prior is None:
+        if self._filling or self.prior is None:
             return
         if str(getattr(event, "action", "")).lower().endswith(("added", "changed", "removed")):
             self.panel.say(f"the prior ({self.prior}) is read-only: its lines are as measured")
+            self._prior_shown = None  # put back as measured
             self._fill_prior_lines(self.prior)
 
     # -- linked window, pane texts -------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 from response_tool.domain.errors import ResponseToolError
 
 from ..._batch import set_visible
+from .viewing import go_to
 
 if TYPE_CHECKING:
     from .panel import ReadingPanel
@@ -109,12 +110,13 @@ class Locator:
     def show(self, point: np.ndarray) -> None:
         """Move the slice and the camera to ``point`` (z, y, x mm) and mark it with the cross."""
         panel = self.panel
-        panel.viewer.dims.set_point(0, float(point[0]))
-        panel.viewer.scene.camera.center = tuple(float(v) for v in point)
+        go_to(panel, point)
+        placed = self._layer is not None and self._layer in panel.viewer.layers
         layer = self.marker_layer_for_drawing()
         layer.data = point[None, :]
         set_visible(layer, True)
-        panel.hanging.apply()  # the marker goes in the current study's pane
+        if not placed:  # a new marker layer goes into the current study's pane (once)
+            panel.hanging.apply()
 
     # -- the marker ----------------------------------------------------------------------------
     @property

@@ -242,8 +242,7 @@ class Station:
         except ResponseToolError as exc:
             panel.say(str(exc))
             return []
-        self._layer.data = []
-        set_visible(self._layer, False)
+        self._layer.data = []  # empty, it draws nothing: hiding it would re-lay out the panes
         self.proposal, self.found = {}, None
         kept = panel.session.segmentation(lesion_id) is not None
         panel.say(f"{lesion_id}: accepted {', '.join(lines)}"
