@@ -91,9 +91,9 @@ def test_default_keys_are_free_in_the_live_keymap_of_every_layer_type(make_napar
         assert not ours & taken, (type(layer).__name__, ours & taken)
 
 
-def _open(viewer, phantom_dir, store):
+def _open(viewer, phantom_dir, store, tabify=True):
     _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
-    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
+    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=tabify)
     patient.open_folder(phantom_dir / "RT-PHANTOM-001")
     studies = patient.studies()
     patient.load_study(studies[0])

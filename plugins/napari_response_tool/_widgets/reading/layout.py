@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -222,6 +223,19 @@ class ReadingLayout(QWidget):
         exports.addWidget(self.dicom_export_button)
         layout.addLayout(exports)
         layout.addWidget(self.help_label)
+        # the dock is never narrower than its controls (issue 23: "Add lesion", "viable,
+        # arterial" and "Not evaluable" were cut, the lesion table scrolled sideways); the scroll
+        # area is for height only
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for table in (self.lesion_table, self.response_table):  # columns share the width
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widest = f"{VIABLE_K_RANGE[1]:.1f}{self.viable_k_box.suffix()}"  # + the arrows' room
+        self.viable_k_box.setMinimumWidth(self.viable_k_box.fontMetrics().horizontalAdvance(widest)
+                                          + 56)
+        self.setMinimumWidth(content.minimumSizeHint().width()
+                             + scroll.verticalScrollBar().sizeHint().width()
+                             + 2 * scroll.frameWidth())
 
     def show_keys(self, shortcuts: tuple[tuple[str, str], ...]) -> None:
         """The key help line (the panel's current bindings)."""

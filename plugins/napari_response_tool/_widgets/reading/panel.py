@@ -55,6 +55,7 @@ class ReadingPanel(ReadingLayout):
         self.context = ViewerContext.of(napari_viewer)
         self.context.register_reading(self)
         self.store_path: Path | None = None
+        self._tabbed = False
         self.annotations = Annotations(self)
         #: prior | current side by side at a follow-up (:mod:`.hanging`)
         self.hanging = HangingProtocol(self)
@@ -90,6 +91,35 @@ class ReadingPanel(ReadingLayout):
         for line in [key_problem, *collisions(self.bindings)]:
             if line:
                 self.say(line)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Shown the first time: docked as a tab beside the Patient panel (issue 23: docked
+        under it, the panel showed two rows of its table)."""
+        super().showEvent(event)
+        if not self._tabbed:
+            self._tabbed = True
+            self._tab_beside_patient_panel()
+
+    def _tab_beside_patient_panel(self) -> None:
+        """A tab with the Patient panel's dock, when both are docked in the same area and the
+        reader has not made it a tab already."""
+        from qtpy.QtWidgets import QDockWidget
+
+        def dock_of(widget: Any) -> Any:
+            while widget is not None and not isinstance(widget, QDockWidget):
+                widget = widget.parentWidget()
+            return widget
+
+        mine, patient = dock_of(self), dock_of(self.context.patient_panel)
+        window = None if mine is None else mine.parentWidget()
+        if patient is None or patient is mine or window is None \
+                or not hasattr(window, "tabifyDockWidget"):
+            return  # no Patient panel docked
+        if window.tabifiedDockWidgets(mine) \
+                or window.dockWidgetArea(mine) != window.dockWidgetArea(patient):
+            return  # already a tab, or the reader put it elsewhere
+        window.tabifyDockWidget(patient, mine)
+        mine.raise_()
 
     def _images_in(self, date: str) -> None:
         """A study loaded in the background is in: lay the panes out again."""
