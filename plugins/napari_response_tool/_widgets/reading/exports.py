@@ -33,6 +33,11 @@ class Exports:
         self.panel = panel
         #: the DICOM export running in the background (None: none)
         self.worker: Any = None
+        #: the panel was closed: an export that finishes later says nothing (this object, not
+        #: the panel, gets the panel's ``destroyed``: Qt does not call a slot of the widget
+        #: being destroyed)
+        self.closed = False
+        panel.destroyed.connect(self._close)
         panel.export_button.clicked.connect(self._choose_csv)
         panel.dicom_export_button.clicked.connect(self._choose_dicom)
 
@@ -68,7 +73,7 @@ class Exports:
 
         worker = thread_worker(work, start_thread=False)()
         worker.returned.connect(lambda files: self._written(folder, files))
-        worker.errored.connect(lambda exc: panel.say(str(exc)))
+        worker.errored.connect(self._failed)
         worker.finished.connect(self._done)
         panel.dicom_export_button.setEnabled(False)  # one export at a time into a folder
         panel.say(f"exporting the read as DICOM to {folder} …")
@@ -76,11 +81,27 @@ class Exports:
         worker.start()
         return worker
 
+    def _close(self, *_args: Any) -> None:
+        """The panel (its viewer) closed: an export still writing is waited for, so no thread
+        outlives the application with a file half-written (the file set is all or nothing)."""
+        self.closed = True
+        if self.worker is not None:
+            from qtpy.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(120_000)
+
     def _done(self) -> None:
         self.worker = None
-        self.panel.dicom_export_button.setEnabled(True)
+        if not self.closed:
+            self.panel.dicom_export_button.setEnabled(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self.closed:
+            self.panel.say(str(exc))
 
     def _written(self, folder: str | Path, files: Any) -> None:
+        if self.closed:
+            return
         notes = "".join(f"\n{n}" for n in getattr(files, "notes", []))
         self.panel.say(f"{len(files)} DICOM files written to {folder}: "
                        + ", ".join(p.name for p in files) + notes)
