@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,35 +45,16 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _gui import needs_xvfb, pump, under_xvfb  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 RESULTS = HERE / "results" / "reading_session.json"
 BEFORE = "2db6679"
-_ENV = "RESPONSE_TOOL_BENCH_XVFB"
 TARGET_MS = 100.0
 #: the UI counts as settled after an action when this long passed with no freeze
 SETTLE_S = 0.6
-
-
-def _under_xvfb(argv: list[str]) -> int:
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        print("bench_reading_session: no display and no xvfb-run (apt-get install xvfb)",
-              file=sys.stderr)
-        return 2
-    env = {**os.environ, _ENV: "1"}
-    return subprocess.call([xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
-                            __file__, *argv], env=env)
-
-
-def _pump(seconds: float = 0.0) -> None:
-    from qtpy.QtWidgets import QApplication
-
-    end = time.perf_counter() + seconds
-    QApplication.processEvents()
-    while time.perf_counter() < end:
-        QApplication.processEvents()
-        time.sleep(0.002)
 
 
 class Frozen:
@@ -92,7 +72,7 @@ class Frozen:
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        _pump(0.05)
+        pump(0.05)
         timer.start(5)
         start = time.perf_counter()
         def run() -> None:
@@ -103,7 +83,7 @@ class Frozen:
         QTimer.singleShot(0, run)  # the event is handled inside Qt's loop, as a real one is
         deadline = start + 120.0
         while time.perf_counter() < deadline:
-            _pump(0.01)
+            pump(0.01)
             done = until is None or until()
             if done and time.perf_counter() - (ticks[-1] if ticks else start) < 0.05 \
                     and time.perf_counter() - start > settle_s:
@@ -176,9 +156,9 @@ def read(phantom: Path, out: Path, quick: bool) -> dict:
     viewer.window.resize(1600, 1000)
     _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
     _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
-    _pump(0.3)
+    pump(0.3)
     patient.open_folder(phantom / gt["patient_dir"])  # the folder dialog's answer
-    _pump(0.2)
+    pump(0.2)
     context = reading.context
     frozen.measure("open_read", lambda: _click(reading.open_button))
     frozen.measure("load_study", lambda: None, until=lambda: _layers_loaded(viewer, context))
@@ -191,7 +171,7 @@ def read(phantom: Path, out: Path, quick: bool) -> dict:
             # the follow-up registers in the background: a reader looks around meanwhile
             deadline = time.perf_counter() + 120
             while date in reading.registrar.running and time.perf_counter() < deadline:
-                _pump(0.05)
+                pump(0.05)
         for lid in targets:
             truth = _truth(gt, lid, k)
             if k == 0:
@@ -200,7 +180,7 @@ def read(phantom: Path, out: Path, quick: bool) -> dict:
                 reading.organ_box.setCurrentText(les["organ"])
                 reading.nodal_box.setChecked(bool(les["is_nodal"]))
                 _click(reading.add_button)
-                _pump(0.05)
+                pump(0.05)
                 centre = np.asarray(truth["center_xyz_mm"], float)[::-1]
                 viewer.dims.set_point(0, float(centre[0]))  # the reader scrolls to it
                 reading.station.propose_at(centre)          # the click inside it
@@ -209,7 +189,7 @@ def read(phantom: Path, out: Path, quick: bool) -> dict:
                 reading.select_lesion(lid)
                 frozen.measure("go_to_predicted", lambda: _key(viewer, "Shift-G"))
                 _key(viewer, "Shift-M")  # proposes at the predicted position: no click
-                _pump(0.05)
+                pump(0.05)
                 n = 3
             frozen.measure("accept", lambda: _key(viewer, "Shift-Enter"))
             if reading.session.measurement(lid) is None:
@@ -235,19 +215,19 @@ def read(phantom: Path, out: Path, quick: bool) -> dict:
     images = context.images(reading.session.current)
     spacing = min(float(x.scale[0]) for x in images) if images else float("nan")
     viewer.close()
-    _pump(0.3)
+    pump(0.3)
     # reopened: where does the read start?
     viewer = napari.Viewer(show=True)
     viewer.window.resize(1600, 1000)
     _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
     _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading", tabify=True)
     patient.open_folder(phantom / gt["patient_dir"])
-    _pump(0.2)
+    pump(0.2)
     frozen.measure("open_read", lambda: _click(reading.open_button),
                    until=lambda: _layers_loaded(viewer, reading.context))
     reopened = (reading.session.current, reading.selected_lesion())
     viewer.close()
-    _pump(0.3)
+    pump(0.3)
     return {"ui_stall_ms": {k: v["max"] for k, v in frozen.summary().items()
                             if k != "repaint_only"},
             "handler_ms": {k: v["handler_max"] for k, v in frozen.summary().items()
@@ -285,8 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-before", action="store_true", help="this checkout only")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not os.environ.get("DISPLAY") and os.environ.get(_ENV) != "1":
-        return _under_xvfb(argv)
+    if needs_xvfb():
+        return under_xvfb(__file__, argv)
     if args.child is not None:
         from napari_response_tool.demo import ensure_phantom
 

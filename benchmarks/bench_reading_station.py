@@ -30,40 +30,19 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _gui import needs_xvfb, pump, under_xvfb  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 RESULTS = HERE / "results" / "reading_station.json"
-_ENV = "RESPONSE_TOOL_BENCH_XVFB"
-
-
-def _under_xvfb(argv: list[str]) -> int:
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        print("bench_reading_station: no display and no xvfb-run (apt-get install xvfb)",
-              file=sys.stderr)
-        return 2
-    env = {**os.environ, _ENV: "1"}
-    return subprocess.call([xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
-                            __file__, *argv], env=env)
-
-
-def _pump(seconds: float = 0.0) -> None:
-    from qtpy.QtWidgets import QApplication
-
-    end = time.perf_counter() + seconds
-    QApplication.processEvents()
-    while time.perf_counter() < end:
-        QApplication.processEvents()
-        time.sleep(0.002)
 
 
 def _truth(gt: dict, lesion_id: str, k: int) -> dict:
@@ -78,7 +57,7 @@ def read_with_station(reading, gt: dict, targets: list[str]) -> dict:
     registering: list[dict] = []
     for k, tp in enumerate(gt["timepoints"]):
         panel.go_to(tp["date"])
-        _pump()
+        pump()
         if k > 0:  # the follow-up registers in the background: how long, and does the UI turn?
             registering.append(_registration(panel, tp["date"]))
         for lid in targets:
@@ -136,7 +115,7 @@ def _registration(panel, date: str) -> dict:
     start = time.perf_counter()
     running = date in panel.registrar.running
     while date in panel.registrar.running and time.perf_counter() - start < 120:
-        _pump(0.005)
+        pump(0.005)
     timer.stop()
     gaps = np.diff([start, *ticks]) * 1000.0 if len(ticks) > 1 else np.array([0.0])
     return {"seconds": round(panel.registrar.seconds.get(date, float("nan")), 2),
@@ -187,7 +166,7 @@ def loading(viewer, patient_panel, n_slices: int) -> dict:
     start = time.perf_counter()
     patient_panel.load_series_async([series], done=lambda: finished.append(time.perf_counter()))
     while not finished and time.perf_counter() - start < 120:
-        _pump(0.005)
+        pump(0.005)
     timer.stop()
     gaps = np.diff([start, *ticks]) * 1000.0 if ticks else np.array([float("nan")])
     return {"series_slices": n_slices,
@@ -201,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the 64-slice loading case only")
     args = parser.parse_args(argv)
-    if not os.environ.get("DISPLAY") and os.environ.get(_ENV) != "1":
-        return _under_xvfb(argv)
+    if needs_xvfb():
+        return under_xvfb(__file__, argv)
     import napari
     from napari_response_tool._demo_session import hide_layer_docks, open_demo_session
     from napari_response_tool.demo import ensure_phantom

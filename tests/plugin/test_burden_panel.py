@@ -24,25 +24,10 @@ def test_semi_quantitative_burden_in_the_viewer(make_napari_viewer, phantom_dir,
     from napari_response_tool._screenshots import save_screenshot
 
     from response_tool import burden
-    from response_tool.io import load_image, load_label_map
 
-    gt = json.loads((phantom_dir / "ground_truth.json").read_text())
-    viewer = make_napari_viewer()
-    _, patient = viewer.window.add_plugin_dock_widget("response-tool", "Patient")
-    _, reading = viewer.window.add_plugin_dock_widget("response-tool", "Reading")
-    _, panel = viewer.window.add_plugin_dock_widget("response-tool", "Burden", tabify=True)
-    patient.open_folder(phantom_dir / "RT-PHANTOM-001")
-    studies = patient.studies()
-    patient.load_study(studies[0])
-    reading.start("RT-PHANTOM-001", studies, tmp_path / "reads.sqlite", reader_id="R1",
-                  load_study=patient.load_study)
-    fill_timepoint(reading, gt, 0)
-
-    tp = gt["timepoints"][0]
-    image = load_image(phantom_dir / tp["series"]["portal-venous"]["folder"])
-    labels = load_label_map(phantom_dir / tp["label_map"], image)
-    liver = np.isin(labels, gt["liver_labels"])
-    tumour = np.isin(labels, gt["tumour_labels"])
+    r = _open_baseline(make_napari_viewer, phantom_dir, tmp_path)
+    viewer, reading, panel, gt, tp = r.viewer, r.reading, r.panel, r.gt, r.tp
+    image, labels, liver, tumour = r.image, r.labels, r.liver, r.tumour
     z_with_liver = np.flatnonzero(liver.any(axis=(1, 2)))
     panel.set_extent(first=int(z_with_liver[0]), last=int(z_with_liver[-1]))
     slices = panel.propose(5)
@@ -125,7 +110,8 @@ def _open_baseline(make_napari_viewer, phantom_dir, tmp_path):
     tp = gt["timepoints"][0]
     image = load_image(phantom_dir / tp["series"]["portal-venous"]["folder"])
     labels = load_label_map(phantom_dir / tp["label_map"], image)
-    return SimpleNamespace(viewer=viewer, reading=reading, panel=panel, tp=tp,
+    return SimpleNamespace(viewer=viewer, reading=reading, panel=panel, tp=tp, gt=gt,
+                           image=image, labels=labels,
                            liver=np.isin(labels, gt["liver_labels"]),
                            tumour=np.isin(labels, gt["tumour_labels"]))
 
