@@ -170,6 +170,15 @@ def test_the_view_keeps_the_body_in_the_pane(point, lo, hi, view, expected):
     assert centred(point, lo, hi, view) == pytest.approx(expected)
 
 
+def _click_row(qtbot, table, lesion_id: str) -> None:
+    """A real click on the lesion table's row of ``lesion_id``."""
+    from qtpy.QtCore import Qt
+
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == lesion_id)
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
 def test_selecting_a_lesion_keeps_the_whole_body_in_view(read, qtbot):
     """Issue 23, defect 2: selecting a lesion centred the view on it and cut the body off."""
     from napari_response_tool._widgets.reading.viewing import body_box
@@ -178,7 +187,8 @@ def test_selecting_a_lesion_keeps_the_whole_body_in_view(read, qtbot):
     s = reading.session
     s.record_line("T2", "long", _line(float(viewer.dims.point[0]), -60.0, 120.0, 18.0))
     reading.select_lesion("T1")
-    reading.select_lesion("T2")  # the lesion at the body's side, at the body's zoom
+    _click_row(qtbot, reading.lesion_table, "T2")  # the lesion at the body's side, by hand
+    assert reading.selected_lesion() == "T2"
     qtbot.wait(20)
     image = next(x for x in reading.context.images(s.current) if x.visible)
     (y0, x0), (y1, x1) = body_box(image, float(viewer.dims.point[0]))
