@@ -135,6 +135,23 @@ def orientation_letters(direction_xyz: Any, placed_in_patient_space: bool = True
 PANE_TEXT_WIDTH = 24
 
 
+#: the pane text's width per character and its left padding, in screen pixels (measured on the
+#: demo's screenshots: "CURRENT  2026-03-09", 19 characters of the 10-point text, span 196 px)
+PANE_TEXT_PX_PER_CHAR = 10.3
+PANE_TEXT_PAD_PX = 10.0
+#: the room the top orientation letter needs left of the pane's centre (half its glyph and a gap)
+LETTER_ROOM_PX = 20.0
+
+
+def top_letter_position(text: str, pane_width_px: float) -> str:
+    """Where the top orientation letter ("A") goes: the top centre, as on every viewer, unless
+    the pane text at the top left would reach it (a narrow pane: two panes on a small screen,
+    or a wide dock) — then the top right, still on the top edge."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    right_edge = PANE_TEXT_PAD_PX + longest * PANE_TEXT_PX_PER_CHAR
+    return "top_center" if right_edge + LETTER_ROOM_PX <= pane_width_px / 2 else "top_right"
+
+
 def _fit(text: str, width: int = PANE_TEXT_WIDTH) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 

@@ -53,8 +53,10 @@ POSITIONS = {"rt_info": "top_left", "rt_left": "middle_left", "rt_right": "middl
              "rt_top": "top_center", "rt_bottom": "bottom_center"}
 
 
-def set_pane_texts(layer: Any, texts: dict[str, str], visible: bool = True) -> None:
-    """Show ``texts`` (overlay key of :data:`POSITIONS` → text) in ``layer``'s pane."""
+def set_pane_texts(layer: Any, texts: dict[str, str], visible: bool = True,
+                   positions: dict[str, str] | None = None) -> None:
+    """Show ``texts`` (overlay key of :data:`POSITIONS` → text) in ``layer``'s pane; ``positions``
+    moves some of them elsewhere in the pane (key → napari canvas position)."""
     overlays = layer._overlays
     for key, text in texts.items():
         overlay = overlays.get(key)
@@ -67,6 +69,9 @@ def set_pane_texts(layer: Any, texts: dict[str, str], visible: bool = True) -> N
             overlays[key] = overlay
         if overlay.text != text:
             overlay.text = text
+        where = (positions or {}).get(key, POSITIONS[key])
+        if overlay.position != where:
+            overlay.position = where
         if overlay.visible != visible:
             overlay.visible = visible
 

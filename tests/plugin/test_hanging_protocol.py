@@ -287,3 +287,19 @@ def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp
     assert m.origin("long") == "edited"
     if "viable" in lines:
         assert m.origin("viable") == "proposed"
+
+
+@pytest.mark.parametrize(("lines", "pane_px", "expected"), [
+    (["CURRENT  2026-03-09"], 800, "top_center"),   # a wide pane: the letter in the middle
+    (["CURRENT  2026-03-09"], 482, "top_center"),   # the demo's two panes at 1600 px
+    (["CURRENT  2026-03-09"], 452, "top_center"),   # just room: 10 + 196 + 20 = 226 = 452 / 2
+    (["CURRENT  2026-03-09"], 450, "top_right"),    # one pixel short: the text would reach it
+    (["CURRENT  2026-03-09", "x" * 24], 540, "top_right"),  # the longest line counts
+    ([], 100, "top_center"),
+])
+def test_the_top_letter_leaves_the_centre_only_when_the_pane_text_would_reach_it(
+        lines, pane_px, expected):
+    """Issue 23, defect 3: the "A" was drawn over the current pane's date in a narrow pane."""
+    from napari_response_tool._hanging import top_letter_position
+
+    assert top_letter_position("\n".join(lines), pane_px) == expected

@@ -51,4 +51,9 @@ def test_the_reading_panel_docks_as_a_tab_with_every_control_whole(make_napari_v
     assert _controls_fit(reading) == []
     assert reading.lesion_table.height() >= 5 * reading.lesion_table.verticalHeader()\
         .defaultSectionSize()
+    # the top letter stays clear of the pane text: the centre in a wide pane, the top right in
+    # a narrow one (issue 23, defect 3: the "A" was drawn over the current pane's date)
+    shown = next(x for x in reading.context.images(reading.session.current) if x.visible)
+    letter = shown._overlays["rt_top"]
+    assert letter.position == {1600: "top_center", 1280: "top_right"}[size[0]]
     save_screenshot(viewer, SCREENSHOTS / f"reading_dock_{size[0]}x{size[1]}.png")

@@ -34,6 +34,7 @@ from ..._hanging import (
     prior_shift_zyx,
     shifted_placement,
     time_point_tag,
+    top_letter_position,
     window_of,
 )
 from ..._layers import AUTO_WINDOW, WINDOW_PRESETS
@@ -83,6 +84,8 @@ class HangingProtocol:
         panel.hanging_box.toggled.connect(lambda _on: self.apply())
         panel.prior_box.currentTextChanged.connect(lambda _mode: self.apply())
         self.viewer.dims.events.point.connect(self._on_slice)
+        # a resized canvas may make the panes too narrow for the top letter beside the pane text
+        self.viewer.canvas.events.size.connect(self._on_slice)
         self.viewer.scale_bar.visible = True
         self.viewer.scale_bar.gridded = True
 
@@ -390,6 +393,7 @@ class HangingProtocol:
         panes = {session.current: ("current", 0.0)}
         if self.prior is not None:
             panes[self.prior] = ("prior", float(self.shift[0]))
+        pane_width = float(self.viewer.canvas.viewbox_size(self.viewer.layers)[1])
         for layer in self.panel.context.images():
             meta = _meta(layer)
             date = meta.get("study_date")
@@ -401,13 +405,14 @@ class HangingProtocol:
             index = int(round(float(layer.world_to_data([z_world, 0.0, 0.0])[0])))
             in_range = 0 <= index < layer.data.shape[0]
             letters = orientation_letters(None)
+            info = pane_text(role, date, time_point_tag(session.dates, date),
+                             meta.get("series_description"), meta.get("phase"),
+                             window_of(layer.contrast_limits), z_mm, index if in_range else None)
             set_pane_texts(layer, {
-                "rt_info": pane_text(role, date, time_point_tag(session.dates, date),
-                                     meta.get("series_description"), meta.get("phase"),
-                                     window_of(layer.contrast_limits), z_mm,
-                                     index if in_range else None),
+                "rt_info": info,
                 "rt_left": letters["left"], "rt_right": letters["right"],
-                "rt_top": letters["top"], "rt_bottom": letters["bottom"]})
+                "rt_top": letters["top"], "rt_bottom": letters["bottom"]},
+                positions={"rt_top": top_letter_position(info, pane_width)})
 
     def ensure_registration(self, date: str) -> Any:
         """The registration of ``date`` to the baseline, computed and stored with the read when
