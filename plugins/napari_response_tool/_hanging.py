@@ -135,20 +135,33 @@ def orientation_letters(direction_xyz: Any, placed_in_patient_space: bool = True
 PANE_TEXT_WIDTH = 24
 
 
-#: the pane text's width per character and its left padding, in screen pixels (measured on the
-#: demo's screenshots: "CURRENT  2026-03-09", 19 characters of the 10-point text, span 196 px)
-PANE_TEXT_PX_PER_CHAR = 10.3
+#: the pane text's glyph widths in screen pixels at its 10-point size, by kind of character, and
+#: its left padding (measured on the demo's screenshots: "CURRENT  2026-01-12" spans 202 px,
+#: "z +40.0 mm · slice 41" 194 px)
+PANE_TEXT_PX = {"upper": 13.5, "digit": 10.5, "lower": 9.5, "other": 5.5}
 PANE_TEXT_PAD_PX = 10.0
 #: the room the top orientation letter needs left of the pane's centre (half its glyph and a gap)
 LETTER_ROOM_PX = 20.0
+
+
+def text_width_px(line: str) -> float:
+    """The pane text's estimated width of ``line`` on screen (see :data:`PANE_TEXT_PX`)."""
+    def kind(c: str) -> str:
+        if c.isupper():
+            return "upper"
+        if c.isdigit() or c == "+":
+            return "digit"
+        return "lower" if c.isalpha() else "other"
+
+    return sum(PANE_TEXT_PX[kind(c)] for c in line)
 
 
 def top_letter_position(text: str, pane_width_px: float) -> str:
     """Where the top orientation letter ("A") goes: the top centre, as on every viewer, unless
     the pane text at the top left would reach it (a narrow pane: two panes on a small screen,
     or a wide dock) — then the top right, still on the top edge."""
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    right_edge = PANE_TEXT_PAD_PX + longest * PANE_TEXT_PX_PER_CHAR
+    widest = max((text_width_px(line) for line in text.splitlines()), default=0.0)
+    right_edge = PANE_TEXT_PAD_PX + widest
     return "top_center" if right_edge + LETTER_ROOM_PX <= pane_width_px / 2 else "top_right"
 
 

@@ -290,16 +290,19 @@ def test_click_to_measure_proposal_accepted(make_napari_viewer, phantom_dir, tmp
 
 
 @pytest.mark.parametrize(("lines", "pane_px", "expected"), [
-    (["CURRENT  2026-03-09"], 800, "top_center"),   # a wide pane: the letter in the middle
-    (["CURRENT  2026-03-09"], 482, "top_center"),   # the demo's two panes at 1600 px
-    (["CURRENT  2026-03-09"], 452, "top_center"),   # just room: 10 + 196 + 20 = 226 = 452 / 2
-    (["CURRENT  2026-03-09"], 450, "top_right"),    # one pixel short: the text would reach it
-    (["CURRENT  2026-03-09", "x" * 24], 540, "top_right"),  # the longest line counts
+    # "CURRENT  2026-01-12": 7 capitals, 10 digits / hyphens, 2 spaces = 200.5 px; + 10 + 20
+    (["CURRENT  2026-01-12"], 800, "top_center"),   # a wide pane: the letter in the middle
+    (["CURRENT  2026-01-12"], 462, "top_center"),   # just room: 230.5 <= 231
+    (["CURRENT  2026-01-12"], 460, "top_right"),    # short of it: the text would reach the letter
+    (["CURRENT  2026-01-12"], 425, "top_right"),    # one pane beside a wide dock at 1280 px
+    (["z +40.0 mm · slice 41", "W 180  L 80"], 478, "top_center"),  # the demo's two panes
+    (["short", "CURRENT  2026-01-12"], 460, "top_right"),  # the widest line counts
     ([], 100, "top_center"),
 ])
 def test_the_top_letter_leaves_the_centre_only_when_the_pane_text_would_reach_it(
         lines, pane_px, expected):
     """Issue 23, defect 3: the "A" was drawn over the current pane's date in a narrow pane."""
-    from napari_response_tool._hanging import top_letter_position
+    from napari_response_tool._hanging import text_width_px, top_letter_position
 
+    assert text_width_px("CURRENT  2026-01-12") == pytest.approx(200.5)
     assert top_letter_position("\n".join(lines), pane_px) == expected
